@@ -1,0 +1,73 @@
+"""What a notebook records for tests, the report summary and the next cycle.
+
+Each notebook writes one JSON file of headline metrics into
+``<output_dir>/results/<notebook stem>.json``; tests assert on these, and the
+report's executive summary is built from them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return _to_jsonable(value.to_dict(orient="records"))
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def results_dir(output_dir: str | Path) -> Path:
+    """Folder of recorded results inside a report folder."""
+    return Path(output_dir) / "results"
+
+
+def record(output_dir: str | Path, notebook: str, metrics: dict[str, Any]) -> Path:
+    """Write (merge) a notebook's headline metrics as sorted, stable JSON.
+
+    Parameters
+    ----------
+    output_dir
+        The report folder the notebook writes into.
+    notebook
+        Notebook stem, e.g. ``"01_cleaning"``.
+    metrics
+        JSON-able values; DataFrames become lists of records.
+
+    Returns
+    -------
+    Path
+        The JSON file written.
+    """
+    path = results_dir(output_dir) / f"{notebook}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    current: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    current.update(_to_jsonable(metrics))
+    path.write_text(json.dumps(current, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    return path
+
+
+def load(output_dir: str | Path, notebook: str) -> dict[str, Any]:
+    """Read what a notebook recorded; an empty dict if it recorded nothing."""
+    path = results_dir(output_dir) / f"{notebook}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
