@@ -1,0 +1,60 @@
+# Front door of the project. `make help` lists the targets.
+# Every target creates the virtual environment on first use, so a fresh clone needs only Python 3.11.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+CONFIG ?= config/example.yaml
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report test test-fast lab example validate clean-data bench bench-themes lint clean
+
+help: ## List the targets with one line each
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# The CPU build of torch first: anything that pulls torch later must find it installed,
+	# or pip fetches a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install torch (CPU) and the package with its dev extras
+
+report: $(STAMP) ## Run the whole example cycle and build reports/example/index.html
+	$(PY) -m analysis run $(CONFIG)
+
+test: $(STAMP) ## Run the full test suite (notebooks included)
+	$(PY) -m pytest
+
+test-fast: $(STAMP) ## Run the tests that do not execute notebooks or fit models
+	$(PY) -m pytest -m "not slow"
+
+lab: $(STAMP) ## Open JupyterLab on the project's kernel
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+example: $(STAMP) ## Regenerate the synthetic example data in data/raw/example
+	$(PY) -m analysis make-example
+
+validate: $(STAMP) ## Check the raw inputs of CONFIG and print every problem
+	$(PY) -m analysis validate $(CONFIG)
+
+clean-data: $(STAMP) ## Clean CONFIG's inputs into data/processed/<cycle>/ without running notebooks
+	$(PY) -m analysis clean $(CONFIG)
+
+bench: $(STAMP) ## Run the benchmarks in bench/ (not tests: timings live here)
+	$(PY) bench/bench_themes.py
+
+bench-themes: $(STAMP) ## Benchmark theme modelling on the real labelled comments in ../shared
+	$(PY) bench/bench_themes.py
+
+lint: $(STAMP) ## Lint with ruff
+	$(VENV)/bin/ruff check src tests bench
+
+clean: ## Remove generated data, reports and caches (keeps .venv and the raw example)
+	rm -rf data/processed/* data/interim reports/* .pytest_cache
+	@touch data/processed/.gitkeep reports/.gitkeep
