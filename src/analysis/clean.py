@@ -559,6 +559,8 @@ def _drop_duplicate_ids(frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFra
 
 def _finalise(name: str, table: pd.DataFrame) -> pd.DataFrame:
     schema = schemas.PROCESSED_SCHEMAS[name]
+    if table.empty:
+        return schema.validate(schemas.empty_frame(schema))
     out = table[list(schema.columns)].copy()
     sort_keys = {"respondents": ["respondent_id"], "responses": ["respondent_id", "item_id"],
                  "comments": ["comment_id"], "activities": ["date", "activity_id"], "actions": ["action_id"],

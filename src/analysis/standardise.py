@@ -290,7 +290,8 @@ NON_ANSWER_KINDS: tuple[str, ...] = (
 # --------------------------------------------------------------------------
 # Normalisation helpers
 # --------------------------------------------------------------------------
-_APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ")
+#: Straight and curly apostrophes, backtick, acute accent and modifier apostrophe.
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u2018`\u00b4\u02bc")
 _NON_WORD = re.compile(r"[^\w+]+|_")
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 
@@ -480,7 +481,8 @@ def standardise_likert(raw: pd.Series, *, reversed_codes: bool = False) -> pd.Da
         True for files whose numeric codes run the other way
         (``likert_codes_reversed: true``: 1 = Strongly agree). Only numeric
         codes are flipped; labels mean what they say, and code 9 is always
-        "Don't know".
+        "Don't know". In "code - label" answers the code is read in the
+        file's direction before checking that it agrees with the label.
 
     Returns
     -------
@@ -956,9 +958,17 @@ def standardise_action_status(raw: pd.Series) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 #: Common UTF-8-read-as-Windows-1252 sequences, used when a whole-string repair fails.
 _MOJIBAKE: tuple[tuple[str, str], ...] = (
-    ("â€™", "’"), ("â€˜", "‘"), ("â€œ", "“"), ("â€\x9d", "”"), ("â€“", "–"), ("â€”", "—"),
-    ("â€¦", "…"), ("Ã©", "é"), ("Ã¨", "è"), ("Ã¡", "á"), ("Ã¶", "ö"), ("Ã¼", "ü"),
-    ("Â£", "£"), ("Â\xa0", " "),
+    ("\u00e2\u20ac\u2122", "\u2019"),  # right single quote
+    ("\u00e2\u20ac\u02dc", "\u2018"),  # left single quote
+    ("\u00e2\u20ac\u0153", "\u201c"),  # left double quote
+    ("\u00e2\u20ac\u009d", "\u201d"),  # right double quote
+    ("\u00e2\u20ac\u201c", "\u2013"),  # en dash
+    ("\u00e2\u20ac\u201d", "\u2014"),  # em dash
+    ("\u00e2\u20ac\u00a6", "\u2026"),  # ellipsis
+    ("\u00c3\u00a9", "\u00e9"), ("\u00c3\u00a8", "\u00e8"), ("\u00c3\u00a1", "\u00e1"),
+    ("\u00c3\u00b6", "\u00f6"), ("\u00c3\u00bc", "\u00fc"),  # accented letters
+    ("\u00c2\u00a3", "\u00a3"),  # pound sign
+    ("\u00c2\u00a0", " "),  # non-breaking space
 )
 _MOJIBAKE_MARK = re.compile("[ÃÂ]|â€")
 #: Zero-width characters that split words invisibly.
@@ -1008,7 +1018,7 @@ def normalise_text(text: pd.Series) -> pd.Series:
     return pd.Series(pd.array([v[0] for v in values], dtype="str"), index=text.index, name=text.name)
 
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_WORD = re.compile("[^\\W_]+(?:['\u2019][^\\W_]+)*")
 
 
 def word_count(text: pd.Series) -> pd.Series:
