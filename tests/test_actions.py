@@ -112,17 +112,28 @@ def test_action_coverage_highlights_leading_themes_without_action(assignments, a
 
 def test_progress_since_previous_from_history_and_from_recorded_statuses(actions_log):
     clean = act.clean_actions(actions_log)
-    progress = act.progress_since_previous(clean, "example-2024").set_index("action_id")
+    progress = act.progress_since_previous(clean, ["example", "2025"]).set_index("action_id")
     assert list(progress.index) == ["A1", "A3"]
     assert progress.loc["A3", "previous_status"] == "Planned"
     assert progress.loc["A3", "changed"] and not progress.loc["A3", "completed"]
     assert pd.isna(progress.loc["A1", "previous_status"])  # single row: no history
+    assert act.progress_sentence(progress.reset_index()) == (
+        "Of 2 actions agreed in earlier cycles (example-2024), 1 is now done; "
+        "0 of them were completed since the last report.")
 
     recorded = pd.DataFrame({"action_id": ["A1", "A3"], "status": ["In progress", "Planned"]})
-    progress2 = act.progress_since_previous(clean, "example-2024", previous_statuses=recorded).set_index("action_id")
+    progress2 = act.progress_since_previous(clean, ["example"], previous_statuses=recorded).set_index("action_id")
     assert progress2.loc["A1", "completed"]
     sentence = act.progress_sentence(progress2.reset_index(), "example-2024")
-    assert sentence == ("Of 2 actions from the previous cycle (example-2024), 1 is now done; "
-                        "1 of them was completed since the last report.")
-    assert act.progress_since_previous(clean, None).empty
-    assert "first cycle" in act.progress_sentence(act.progress_since_previous(clean, None), None)
+    assert sentence == ("Of 2 actions agreed in earlier cycles (example-2024), 1 is now done; "
+                        "1 of them was completed since the last report (example-2024).")
+
+
+def test_progress_with_year_named_cycles_and_no_earlier_actions(actions_log):
+    log = actions_log.assign(cycle=["2024", "2025", "2024", "2024", "2025"])
+    clean = act.clean_actions(log)
+    progress = act.progress_since_previous(clean, ["example", "2025"])
+    assert set(progress["action_id"]) == {"A1", "A3"}
+    only_current = act.progress_since_previous(clean, ["2024", "2025"])
+    assert only_current.empty
+    assert "No actions from earlier cycles" in act.progress_sentence(only_current)

@@ -11,6 +11,7 @@ codebook themes 1..99, registry themes 100+, reserved -1 (unassigned) and -2
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,36 @@ STATUS_ORDER: tuple[str, ...] = vocab.ACTION_STATUSES
 def _theme_ids(values: pd.Series) -> pd.Series:
     """Theme ids as nullable integers, whatever dtype the writer used."""
     return pd.to_numeric(values, errors="coerce").round().astype("Int64")
+
+
+# --------------------------------------------------------------------------- theme labels
+def codebook_labels(path: str | Path | None) -> dict[int, str]:
+    """Theme id -> display name from a codebook YAML (empty when there is none).
+
+    Used to name themes in the actions log when the theme stage's tables are
+    not available; the theme assignments' labels take precedence when they are.
+
+    Parameters
+    ----------
+    path
+        The codebook YAML (config ``themes.codebook``, resolved), or None.
+
+    Returns
+    -------
+    dict[int, str]
+    """
+    if path is None or not Path(path).is_file():
+        return {}
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    labels: dict[int, str] = {}
+    for theme in data.get("themes", []) if isinstance(data, dict) else []:
+        try:
+            labels[int(theme["id"])] = str(theme["name"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return labels
 
 
 # --------------------------------------------------------------------------- themes raised
@@ -271,37 +302,41 @@ def coverage_sentences(coverage: pd.DataFrame) -> list[str]:
 
 def progress_since_previous(
     actions: pd.DataFrame,
-    previous_cycle: str | None,
+    current_cycle_ids: Sequence[str],
     *,
     previous_statuses: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Status changes of actions carried over from the previous cycle.
+    """Status changes of actions agreed in earlier cycles.
 
-    An action belongs to the previous cycle when its ``cycle`` equals
-    ``previous_cycle``. Its earlier status comes, in order of preference, from
-    ``previous_statuses`` (what the previous cycle's report recorded), else from
-    the earliest row of the same action in a history-style log. Without either,
-    ``previous_status`` is missing and only the current status is reported.
+    An action belongs to an earlier cycle when its ``cycle`` is set and is none
+    of ``current_cycle_ids``. (Action logs name cycles their own way, often by
+    year, so the notebook passes both the config's cycle id and its latest wave.)
+    Its earlier status comes, in order of preference, from ``previous_statuses``
+    (what the previous cycle's report recorded), else from the earliest row of
+    the same action in a history-style log. Without either, ``previous_status``
+    is missing and only the current status is reported.
 
     Parameters
     ----------
     actions
         Output of :func:`clean_actions` (all rows: history rows are used).
-    previous_cycle
-        The previous cycle id (config ``previous_cycle``); None returns an empty table.
+    current_cycle_ids
+        Values of ``cycle`` that mean "this cycle", e.g. ``["example", "2025"]``.
     previous_statuses
         Optional ``action_id``, ``status`` as published by the previous cycle.
 
     Returns
     -------
     pd.DataFrame
-        ``action_id``, ``theme_id``, ``you_said``, ``previous_status``, ``status``,
-        ``changed`` (bool), ``completed`` (bool: now Done, not Done before).
+        ``action_id``, ``cycle``, ``theme_id``, ``you_said``, ``previous_status``,
+        ``status``, ``changed`` (bool), ``completed`` (bool: now Done, not Done before).
     """
-    columns = ["action_id", "theme_id", "you_said", "previous_status", "status", "changed", "completed"]
-    if previous_cycle is None or "cycle" not in actions.columns:
+    columns = ["action_id", "cycle", "theme_id", "you_said", "previous_status", "status", "changed", "completed"]
+    if "cycle" not in actions.columns or actions.empty:
         return pd.DataFrame(columns=columns)
-    carried = actions.loc[actions["cycle"].astype("string") == previous_cycle]
+    cycle = actions["cycle"].astype("string")
+    current = [str(c) for c in current_cycle_ids]
+    carried = actions.loc[cycle.notna() & ~cycle.isin(current).fillna(False)]
     if carried.empty:
         return pd.DataFrame(columns=columns)
     ids = carried["action_id"].unique()
@@ -324,29 +359,28 @@ def progress_since_previous(
     return out[columns].reset_index(drop=True)
 
 
-def progress_sentence(progress: pd.DataFrame, previous_cycle: str | None) -> str:
-    """One sentence on progress since the previous cycle.
+def progress_sentence(progress: pd.DataFrame, previous_cycle: str | None = None) -> str:
+    """One sentence on progress with actions agreed in earlier cycles.
 
     Parameters
     ----------
     progress
         Output of :func:`progress_since_previous`.
     previous_cycle
-        The previous cycle id.
+        The previous report's cycle id, named when completions are counted against it.
 
     Returns
     -------
     str
     """
-    if previous_cycle is None:
-        return "This is the first cycle: there are no earlier actions to follow up."
     if progress.empty:
-        return f"No actions were carried over from the previous cycle ({previous_cycle})."
+        return "No actions from earlier cycles are in the actions log, so there is no earlier progress to report."
+    cycles = ", ".join(sorted(progress["cycle"].astype(str).unique()))
     done = int((progress["status"] == "Done").sum())
-    completed = int(progress["completed"].sum())
-    known = int(progress["previous_status"].notna().sum())
-    text = (f"Of {len(progress)} actions from the previous cycle ({previous_cycle}), {done} "
+    text = (f"Of {len(progress)} actions agreed in earlier cycles ({cycles}), {done} "
             f"{'is' if done == 1 else 'are'} now done")
-    if known:
-        text += f"; {completed} of them {'was' if completed == 1 else 'were'} completed since the last report"
+    if progress["previous_status"].notna().any():
+        completed = int(progress["completed"].sum())
+        since = f"the last report ({previous_cycle})" if previous_cycle else "the last report"
+        text += f"; {completed} of them {'was' if completed == 1 else 'were'} completed since {since}"
     return text + "."

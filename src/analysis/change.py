@@ -87,6 +87,8 @@ _NUMERIC_RESULT = ("estimate", "ci_low", "ci_high", "p_value", "p_holm", "p_bh",
 FISHER_MIN_EXPECTED = 5.0
 #: Fewest people answering in several waves for an exchangeable GEE working correlation.
 MIN_REPEATED_FOR_EXCHANGEABLE = 30
+#: Standard error (logit scale) beyond which a model fit is treated as not estimable.
+MAX_LOGIT_SE = 10.0
 DONT_KNOW_NOTE = "Don't know and other missing answers are excluded from the base."
 
 _LEVEL_CODE = {level.casefold(): code for code, level in enumerate(vocab.LIKERT_LEVELS, start=1)}
@@ -427,7 +429,8 @@ def estimate_cells(cells: pd.DataFrame, *, threshold: int, alpha: float = 0.05,
     -------
     pd.DataFrame
         ``cells`` plus ``pct, ci_low, ci_high`` (percent), ``deff`` and ``mdd_pp``,
-        and ``suppressed``. Values are kept (for modelling); publishing functions blank them.
+        ``suppressed`` and ``secondary`` (a pooled cell hidden because one of its groups
+        is). Values are kept; publishing functions blank them.
     """
     out = cells.copy()
     neff = out["effective_n"].astype(float)
@@ -440,6 +443,14 @@ def estimate_cells(cells: pd.DataFrame, *, threshold: int, alpha: float = 0.05,
         out["deff"] = np.where(neff > 0, out["base"] / neff, np.nan)
     out["mdd_pp"] = minimum_detectable_difference(p, neff, neff, alpha=alpha, power=power)
     out["suppressed"] = is_suppressed(out["base"].to_numpy(), threshold)
+    # Secondary suppression: a pooled cell minus the shown groups would reveal a hidden
+    # group, so the pooled cell is hidden whenever one of its groups is.
+    hidden_groups = out[(out["group"] != ALL_GROUPS) & out["suppressed"]][["item", "wave"]].drop_duplicates()
+    pooled = out["group"] == ALL_GROUPS
+    key = pd.MultiIndex.from_frame(out[["item", "wave"]].astype(object))
+    out["secondary"] = pooled.to_numpy() & key.isin(list(hidden_groups.itertuples(index=False, name=None))) \
+        & ~out["suppressed"].to_numpy()
+    out["suppressed"] = out["suppressed"] | out["secondary"]
     return out
 
 
@@ -655,7 +666,9 @@ def _fit_glm(success: np.ndarray, failure: np.ndarray, design: np.ndarray):
                             family=sm.families.Binomial()).fit()
         except Exception:  # perfect separation or a singular design: no estimate
             return None
-    if not np.all(np.isfinite(result.bse)):
+    # A wave where everyone (or no one) answered positively pushes the estimate to
+    # infinity; a huge standard error is the sign, and no estimate is the honest answer.
+    if not np.all(np.isfinite(result.bse)) or np.max(np.abs(result.bse)) > MAX_LOGIT_SE:
         return None
     return result
 
@@ -694,7 +707,7 @@ def trend_logit(est: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
         fail = cells["effective_n"].to_numpy(float) - succ
         result = _fit_glm(succ, fail, np.column_stack([np.ones_like(x), x]))
         if result is None:
-            row["note"] = "model could not be estimated (all answers alike)"
+            row["note"] = "not estimable: a wave where all or no answers were positive"
         else:
             beta, se = result.params[1], result.bse[1]
             row.update(estimate=np.exp(beta), ci_low=np.exp(beta - z * se), ci_high=np.exp(beta + z * se),
@@ -745,18 +758,24 @@ def interaction_lrt(est: pd.DataFrame, groups: Sequence[str], *, alpha: float = 
     return pd.DataFrame(rows)
 
 
-def _with_pooled(answers: pd.DataFrame) -> pd.DataFrame:
+def _with_pooled(answers: pd.DataFrame, hidden: set[tuple] | None = None) -> pd.DataFrame:
+    """Valid answers per group plus the pooled group, without suppressed cells."""
     valid = answers[~answers["excluded"]]
-    if set(valid["group"].dropna()) == {ALL_GROUPS}:
-        return valid
-    return pd.concat([valid, valid.assign(group=ALL_GROUPS)], ignore_index=True)
+    if set(valid["group"].dropna()) != {ALL_GROUPS}:
+        valid = pd.concat([valid, valid.assign(group=ALL_GROUPS)], ignore_index=True)
+    if hidden:
+        keys = pd.MultiIndex.from_frame(valid[["item", "group", "wave"]].astype(object))
+        valid = valid[~keys.isin(list(hidden))]
+    return valid
 
 
-def ordinal_trend(answers: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+def ordinal_trend(answers: pd.DataFrame, *, alpha: float = 0.05,
+                  hidden: set[tuple] | None = None) -> pd.DataFrame:
     """Proportional-odds model of the full Likert scale on wave, per item x group.
 
     A sensitivity analysis for the dichotomised trend: it uses every level of
-    the scale. Unweighted (statsmodels ``OrderedModel``, logit link).
+    the scale. Unweighted (statsmodels ``OrderedModel``, logit link). ``hidden`` holds
+    (item, group, wave) cells left out because they are suppressed.
 
     Returns
     -------
@@ -768,7 +787,7 @@ def ordinal_trend(answers: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame
 
     rows = []
     z = stats.norm.ppf(1 - alpha / 2)
-    data = _with_pooled(answers).dropna(subset=["score"])
+    data = _with_pooled(answers, hidden).dropna(subset=["score"])
     for (item, group), sub in data.groupby(["item", "group"], sort=False):
         waves = sub["wave"].to_numpy()
         row = {"item": item, "group": group, "test": "ordinal_trend", "wave": int(waves.max()),
@@ -804,18 +823,20 @@ def has_repeated_respondents(answers: pd.DataFrame) -> bool:
     return bool((valid.groupby(["item", "person"])["wave"].nunique() > 1).any())
 
 
-def gee_trend(answers: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+def gee_trend(answers: pd.DataFrame, *, alpha: float = 0.05,
+              hidden: set[tuple] | None = None) -> pd.DataFrame:
     """Logistic GEE of positive on wave with respondents as clusters (exchangeable).
 
     People without a persistent id are their own cluster. Robust (sandwich)
     standard errors allow for the same person answering in several waves.
-    Unweighted.
+    Unweighted. ``hidden`` holds (item, group, wave) cells left out because they
+    are suppressed.
     """
     import statsmodels.api as sm
 
     rows = []
     z = stats.norm.ppf(1 - alpha / 2)
-    data = _with_pooled(answers)
+    data = _with_pooled(answers, hidden)
     for (item, group), sub in data.groupby(["item", "group"], sort=False):
         waves = sub["wave"].to_numpy()
         cluster = sub["person"].fillna("row:" + sub["respondent"].astype("string"))
@@ -955,6 +976,10 @@ def analyse_change(
     ChangeAnalysis
     """
     est = estimate_cells(cells, threshold=threshold, alpha=alpha, power=power)
+    # Models see only publishable cells: a trend fitted through a hidden cell, next to
+    # the shown cells, would let a reader work the hidden cell out.
+    shown = est[~est["suppressed"]]
+    hidden = set(est.loc[est["suppressed"], ["item", "group", "wave"]].astype(object).itertuples(index=False, name=None))
     present = [g for g in est["group"].unique() if g != ALL_GROUPS]
     groups = [g for g in (group_order or []) if g in present] + sorted(g for g in present if g not in (group_order or []))
     if baseline_wave is None:
@@ -971,19 +996,21 @@ def analyse_change(
     dk = est["n_dont_know"]
     pct["note"] = np.where(dk.notna() & (dk.fillna(0) > 0),
                            "base excludes " + dk.astype("string").fillna("0") + " Don't know answer(s)", pd.NA)
+    pct.loc[pct["secondary"].to_numpy(), "note"] = ("hidden because a group in it has too few answers "
+                                                  "(it could otherwise be worked out by subtraction)")
     parts = [pct[[c for c in RESULT_COLUMNS if c in pct.columns]],
              wave_differences(est, latest_wave=latest_wave, baseline_wave=baseline_wave, alpha=alpha),
              group_differences(est, groups, latest_wave=latest_wave, alpha=alpha),
-             trend_logit(est, alpha=alpha)]
+             trend_logit(shown, alpha=alpha)]
     if len(groups) >= 2:
-        parts.append(interaction_lrt(est, groups, alpha=alpha))
+        parts.append(interaction_lrt(shown, groups, alpha=alpha))
     if answers is not None and answers["score"].notna().any():
-        parts.append(ordinal_trend(answers, alpha=alpha))
+        parts.append(ordinal_trend(answers, alpha=alpha, hidden=hidden))
     elif answers is None:
         all_notes.append("The full-scale (ordinal) and repeated-respondent (GEE) models need "
                          "respondent-level data and were not run on aggregate data.")
     if answers is not None and (use_gee if use_gee is not None else has_repeated_respondents(answers)):
-        parts.append(gee_trend(answers, alpha=alpha))
+        parts.append(gee_trend(answers, alpha=alpha, hidden=hidden))
         all_notes.append("Some people answered in more than one wave; trends are also estimated "
                          "by GEE with people as clusters (gee_trend), which the sentences use.")
     parts = [p for p in parts if len(p)]
@@ -999,6 +1026,15 @@ def analyse_change(
     results.loc[model_rows, "suppressed"] = _suppress_models(results[model_rows], est, threshold)
     results["suppressed"] = results["suppressed"].astype(bool)
     results["family"] = results["item"].map(dict(families or {})).fillna("all items")
+    left_out = (est[est["suppressed"]].groupby(["item", "group"])["wave"]
+                .agg(lambda w: ", ".join(str(v) for v in sorted(w))))
+    is_model = results["test"].isin(["trend_logit", "gee_trend", "ordinal_trend"])
+    for idx in results.index[is_model]:
+        waves = left_out.get((results.at[idx, "item"], results.at[idx, "group"]))
+        if waves:
+            extra = f"{waves} left out (fewer than {threshold} answers)"
+            current = results.at[idx, "note"]
+            results.at[idx, "note"] = extra if pd.isna(current) or not current else f"{current}; {extra}"
     weighted_notes = [n for n in notes if "weighting method differs" in n]
     if weighted_notes:
         is_test = results["test"] != "pct_positive"
@@ -1029,6 +1065,18 @@ def _pp(value: float) -> str:
     return f"{text} point" if abs(round(value)) == 1 else f"{text} points"
 
 
+def _num(value: float, digits: int) -> str:
+    """A signed-safe number: never '-0'."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _dp(low: float, high: float, unit: float = 1.0) -> int:
+    """Decimals needed so that a narrow interval does not print as '30 to 30'."""
+    width = abs(high - low) / unit
+    return 0 if width >= 2 else 1 if width >= 0.2 else 2
+
+
 def _per(row: pd.Series) -> str:
     years = all(1900 <= int(w) <= 2200 for w in (row["wave"], row["comparison_wave"]) if pd.notna(w))
     return "per year" if years else "per wave unit"
@@ -1042,15 +1090,16 @@ def _diff_clause(row: pd.Series, alpha: float, threshold: int, wording_changed: 
     if pd.isna(row["estimate"]):
         return f"The change {since} could not be estimated."
     p = row["p_adjusted"] if pd.notna(row["p_adjusted"]) else row["p_value"]
-    interval = f"95% CI {row['ci_low']:.0f} to {row['ci_high']:.0f} points; adjusted {_fmt_p(p)}"
+    d = _dp(row["ci_low"], row["ci_high"])
+    interval = f"95% CI {_num(row['ci_low'], d)} to {_num(row['ci_high'], d)} points; adjusted {_fmt_p(p)}"
     caveat = " The question wording changed in between, so compare with care." if wording_changed else ""
     if p < alpha:
         direction = "up" if row["estimate"] > 0 else "down"
         size = abs(round(row["estimate"]))
         unit = "percentage point" if size == 1 else "percentage points"
         return f"This is {direction} {size} {unit} {since} ({interval}).{caveat}"
-    return (f"There is no evidence of a change {since} ({_pp(row['estimate'])}, {interval}); "
-            f"a real change of this size cannot be ruled out.{caveat}")
+    return (f"There is no evidence of a change {since} ({_pp(row['estimate'])}; the true change could be "
+            f"anywhere from {_num(row['ci_low'], d)} to {_num(row['ci_high'], d)} points; adjusted {_fmt_p(p)}).{caveat}")
 
 
 def _trend_clause(row: pd.Series, alpha: float, threshold: int) -> str:
@@ -1061,8 +1110,12 @@ def _trend_clause(row: pd.Series, alpha: float, threshold: int) -> str:
         return ""
     p = row["p_adjusted"] if pd.notna(row["p_adjusted"]) else row["p_value"]
     what = "respondents as clusters" if row["test"] == "gee_trend" else "all waves"
-    interval = (f"odds ratio {_per(row)} {row['estimate']:.2f}, 95% CI {row['ci_low']:.2f} to "
-                f"{row['ci_high']:.2f}; adjusted {_fmt_p(p)}; {what}")
+    note = str(row["note"]) if pd.notna(row["note"]) else ""
+    if "left out" in note:
+        what += "; " + next(part for part in note.split("; ") if "left out" in part)
+    d = 2 + _dp(row["ci_low"], row["ci_high"], unit=0.01)
+    interval = (f"odds ratio {_per(row)} {row['estimate']:.{d}f}, 95% CI {row['ci_low']:.{d}f} to "
+                f"{row['ci_high']:.{d}f}; adjusted {_fmt_p(p)}; {what}")
     if p < alpha:
         direction = "rose" if row["estimate"] > 1 else "fell"
         return f"Over {span} the odds of a positive answer {direction} ({interval})."
@@ -1076,6 +1129,7 @@ def change_sentences(
     alpha: float = 0.05,
     item_labels: Mapping[str, str] | None = None,
     wording_changes: Mapping[str, Sequence[int]] | None = None,
+    outcome_phrase: str = "answered positively",
 ) -> pd.DataFrame:
     """One plain-English paragraph per item x group, from the tidy results table.
 
@@ -1095,6 +1149,9 @@ def change_sentences(
         Item id -> short label for the prose.
     wording_changes
         Item id -> waves in which the wording changed (from the question bank).
+    outcome_phrase
+        What the percentage counts, e.g. "answered positively" or, for an aggregate
+        measure, "reported feeling burnt out".
 
     Returns
     -------
@@ -1115,8 +1172,9 @@ def change_sentences(
         if latest["suppressed"]:
             text = f"{label} ({who}): fewer than {threshold} people answered in {latest['wave']}, so no figures are shown."
         else:
-            text = (f"{label} ({who}): {latest['estimate']:.0f}% answered positively in {latest['wave']} "
-                    f"(95% CI {latest['ci_low']:.0f}% to {latest['ci_high']:.0f}%; n = {latest['n']:.0f}).")
+            d = _dp(latest["ci_low"], latest["ci_high"])
+            text = (f"{label} ({who}): {latest['estimate']:.{d}f}% {outcome_phrase} in {latest['wave']} "
+                    f"(95% CI {latest['ci_low']:.{d}f}% to {latest['ci_high']:.{d}f}%; n = {latest['n']:,.0f}).")
         for test in ("diff_previous", "diff_baseline"):
             for _, row in sub[sub["test"] == test].iterrows():
                 changed = any(row["comparison_wave"] < w <= row["wave"] for w in changes.get(item, []))
@@ -1149,10 +1207,10 @@ def change_sentences(
                     f"{threshold} people answered in one group.")
         else:
             p = row["p_adjusted"]
-            interval = f"95% CI {row['ci_low']:.0f} to {row['ci_high']:.0f} points; adjusted {_fmt_p(p)}"
+            interval = f"95% CI {_num(row['ci_low'], 0)} to {_num(row['ci_high'], 0)} points; adjusted {_fmt_p(p)}"
             if p < alpha:
                 more = first if row["estimate"] > 0 else second
-                text = (f"{label}: in {row['wave']}, {more} answered positively {abs(row['estimate']):.0f} "
+                text = (f"{label}: in {row['wave']}, {more} {outcome_phrase} {abs(row['estimate']):.0f} "
                         f"percentage points more often ({first} minus {second}, {interval}).")
             else:
                 text = (f"{label}: in {row['wave']} there is no evidence of a difference between {first} and "
@@ -1197,9 +1255,80 @@ def power_table(results: pd.DataFrame) -> pd.DataFrame:
         columns={"estimate": "pct_positive"}).reset_index(drop=True)
 
 
+def format_results(results: pd.DataFrame, tests: Sequence[str], *, item_labels: Mapping[str, str] | None = None,
+                   threshold: int = 10) -> pd.DataFrame:
+    """A readable table of some tests (text cells, suppressed rows say so) for notebooks and reports.
+
+    Parameters
+    ----------
+    results
+        ``ChangeAnalysis.results``.
+    tests
+        Which ``test`` values to show.
+    item_labels
+        Item id -> label.
+    threshold
+        Suppression threshold, quoted for hidden rows.
+
+    Returns
+    -------
+    pd.DataFrame
+        Question, Group, Test, Wave, Compared with, Estimate, 95% CI, p, adjusted p (Holm), n.
+    """
+    labels = dict(item_labels or {})
+    sub = results[results["test"].isin(list(tests))]
+    units = {"pct_positive": "%", "diff_previous": " pts", "diff_baseline": " pts", "diff_groups": " pts"}
+    rows = []
+    for _, r in sub.iterrows():
+        unit = units.get(r["test"], "")
+        digits = 1 if unit else 3
+        hidden = bool(r["suppressed"])
+        est = (f"fewer than {threshold} answers" if hidden else "" if pd.isna(r["estimate"])
+               else f"{r['estimate']:.{digits}f}{unit}")
+        ci = ("" if hidden or pd.isna(r["ci_low"]) else f"{r['ci_low']:.{digits}f} to {r['ci_high']:.{digits}f}")
+        rows.append({"Question": labels.get(r["item"], r["item"]), "Group": r["group"], "Test": r["test"],
+                     "Wave": r["wave"], "Compared with": r["comparison_wave"], "Estimate": est, "95% CI": ci,
+                     "p": "" if pd.isna(r["p_value"]) else f"{r['p_value']:.3g}",
+                     "adjusted p (Holm)": "" if pd.isna(r["p_adjusted"]) else f"{r['p_adjusted']:.3g}",
+                     "n": "" if pd.isna(r["n"]) else f"{r['n']:,.0f}"})
+    return pd.DataFrame(rows)
+
+
+def headline_metrics(results: pd.DataFrame, sentences: pd.DataFrame, notes: Sequence[str] = ()) -> dict:
+    """Per item and group: latest % positive, interval, changes with adjusted p; plus the sentences.
+
+    The report's executive summary reads these (via :func:`analysis.recording.record`).
+    Suppressed values are None.
+    """
+    def value(row: pd.DataFrame, column: str):
+        return None if row.empty or pd.isna(row[column].iloc[0]) else float(row[column].iloc[0])
+
+    items: dict = {}
+    pct = results[results["test"] == "pct_positive"]
+    for (item, group), sub in pct.groupby(["item", "group"], sort=False):
+        latest = sub[sub["wave"] == sub["wave"].max()]
+        entry = {"wave": int(latest["wave"].iloc[0]), "pct_positive": value(latest, "estimate"),
+                 "ci_low": value(latest, "ci_low"), "ci_high": value(latest, "ci_high"), "n": value(latest, "n"),
+                 "suppressed": bool(latest["suppressed"].iloc[0]), "mdd_pp": value(latest, "mdd_pp")}
+        for test in ("diff_previous", "diff_baseline", "trend_logit", "gee_trend"):
+            row = results[(results["item"] == item) & (results["group"] == group) & (results["test"] == test)]
+            if not row.empty:
+                entry[test] = {"estimate": value(row, "estimate"), "ci_low": value(row, "ci_low"),
+                               "ci_high": value(row, "ci_high"), "p_value": value(row, "p_value"),
+                               "p_adjusted": value(row, "p_adjusted"),
+                               "comparison_wave": None if pd.isna(row["comparison_wave"].iloc[0])
+                               else int(row["comparison_wave"].iloc[0]),
+                               "suppressed": bool(row["suppressed"].iloc[0])}
+        items.setdefault(item, {})[group] = entry
+    return {"items": items, "sentences": sentences.to_dict(orient="records"), "notes": list(notes),
+            "p_adjusted_method": "Holm (family-wise, across the items of a family)",
+            "gee_used": bool((results["test"] == "gee_trend").any())}
+
+
 # --------------------------------------------------------------------------- output
 def write_outputs(analysis: ChangeAnalysis, sentences: pd.DataFrame, out_dir: str | Path, *,
-                  stem: str = "results", title: str = "Change over time") -> dict[str, Path]:
+                  stem: str = "results", sentences_name: str = "sentences.md",
+                  title: str = "Change over time") -> dict[str, Path]:
     """Write the results table (CSV + Parquet) and the sentences (Markdown).
 
     Returns
@@ -1209,7 +1338,7 @@ def write_outputs(analysis: ChangeAnalysis, sentences: pd.DataFrame, out_dir: st
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = {"csv": out / f"{stem}.csv", "parquet": out / f"{stem}.parquet", "sentences": out / "sentences.md"}
+    written = {"csv": out / f"{stem}.csv", "parquet": out / f"{stem}.parquet", "sentences": out / sentences_name}
     analysis.results.to_csv(written["csv"], index=False)
     analysis.results.to_parquet(written["parquet"], index=False)
     lines = [f"# {title}", ""]

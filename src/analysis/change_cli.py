@@ -35,6 +35,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline-wave", type=int, metavar="W", help="baseline wave (default: the first wave)")
     p.add_argument("--latest-wave", type=int, metavar="W", help="latest wave (default: the last wave)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--outcome-phrase", default=None,
+                   help="what the percentage counts, for the sentences (default: 'answered positively', "
+                        "or 'gave the counted answer' for aggregate data)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=run)
@@ -107,7 +110,9 @@ def _finish(args: argparse.Namespace, analysis, answers) -> int:
     from analysis import change
 
     out = Path(args.out)
-    sentences = change.change_sentences(analysis.results, threshold=args.suppression_threshold, alpha=args.alpha)
+    phrase = args.outcome_phrase or ("answered positively" if answers is not None else "gave the counted answer")
+    sentences = change.change_sentences(analysis.results, threshold=args.suppression_threshold, alpha=args.alpha,
+                                        outcome_phrase=phrase)
     written = change.write_outputs(analysis, sentences, out)
     if not args.no_figures:
         written.update(_figures(analysis, answers, out / "figures", args.suppression_threshold))

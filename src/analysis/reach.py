@@ -25,6 +25,8 @@ For each group ``g`` of a dimension (borough, age band, ethnicity, ...):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -452,3 +454,103 @@ def equality_summary(
     forced = table.assign(_base=table["respondents"].astype("Float64").mask(hide))
     out = suppress(forced, "_base", threshold, value_columns=["respondents", "pct"])
     return out.drop(columns="_base")
+
+
+# --------------------------------------------------------------------------- I/O helpers used by notebook 04
+def read_processed(folder: Path, name: str) -> pd.DataFrame | None:
+    """Read ``<folder>/<name>.parquet``, or None when the table was not produced.
+
+    Notebook 04 reports on whatever the earlier stages produced; a missing table
+    (for example no actions log this cycle) removes one section, not the report.
+
+    Parameters
+    ----------
+    folder
+        The cycle's processed folder (``config.processed_path()``).
+    name
+        Table name without extension, e.g. ``"activities"``.
+
+    Returns
+    -------
+    pd.DataFrame or None
+    """
+    path = Path(folder) / f"{name}.parquet"
+    return pd.read_parquet(path) if path.is_file() else None
+
+
+def write_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
+    """Write a published table as ``<output_dir>/tables/<name>.csv`` with stable formatting.
+
+    Fixed float format, ``\\n`` line endings and no index make the file
+    byte-identical when a cycle is re-run on the same inputs.
+
+    Parameters
+    ----------
+    table
+        The (already suppressed) table.
+    output_dir
+        The report build folder.
+    name
+        File stem.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(output_dir) / "tables" / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = table.copy()
+    for column in table.columns:
+        values = table[column]
+        # Counts blanked by suppression become floats; publish them as whole numbers again.
+        if pd.api.types.is_float_dtype(values) and values.notna().any():
+            finite = values.dropna().astype(float)
+            if bool(((finite % 1) == 0).all()) and column in {"respondents", "people", "participants", "population",
+                                                                "activities", "actions"}:
+                table[column] = values.round().astype("Int64")
+    table.to_csv(path, index=False, float_format="%.4f", lineterminator="\n", encoding="utf-8")
+    return path
+
+
+def representation_figure(table: pd.DataFrame, label_column: str, *, title: str) -> tuple[Any, str]:
+    """Dot plot of representation ratios with their intervals, and its alt text.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`representation` for one dimension.
+    label_column
+        The dimension column (group labels on the y axis).
+    title
+        Figure title.
+
+    Returns
+    -------
+    (figure, alt)
+        A matplotlib figure and a sentence describing it for screen readers.
+    """
+    import matplotlib.pyplot as plt
+
+    from analysis.figures import GREY, PALETTE
+
+    shown = table.loc[~table["suppressed"]].sort_values("ratio", kind="stable")
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(len(shown), 3) + 1.2))
+    y = np.arange(len(shown))
+    ratio = shown["ratio"].astype(float).to_numpy()
+    low = shown["ratio_low"].astype(float).to_numpy()
+    high = shown["ratio_high"].astype(float).to_numpy()
+    colours = [PALETTE[1] if flag else PALETTE[0] for flag in shown["under_represented"]]
+    ax.hlines(y, low, high, color=colours, linewidth=2)
+    ax.scatter(ratio, y, color=colours, zorder=3, s=36)
+    ax.axvline(1, color=GREY, linestyle="--", linewidth=1)
+    ax.set_yticks(y, shown[label_column].astype(str))
+    ax.set_xlabel("Representation ratio (share of respondents ÷ share of population); 1 = in proportion")
+    ax.set_xlim(left=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    flagged = shown.loc[shown["under_represented"], label_column].astype(str).tolist()
+    hidden = int(table["suppressed"].sum())
+    alt = (f"{title}. Dot plot of representation ratios with 95% intervals for {len(shown)} groups; "
+           + (f"under-represented (orange): {', '.join(flagged)}." if flagged else "no group is clearly under-represented.")
+           + (f" {hidden} group(s) with fewer respondents than the suppression threshold are not shown." if hidden else ""))
+    return fig, alt

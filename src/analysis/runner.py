@@ -123,7 +123,10 @@ def _this_interpreter_kernel() -> Iterator[str]:
         spec_dir = Path(tmp) / "kernels" / "python3"
         spec_dir.mkdir(parents=True)
         spec = {
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     # Kernel chatter (TCP warnings, the interrupt at shutdown) is not for report users;
+                     # cell errors still reach papermill.
+                     "--IPKernelApp.log_level=CRITICAL"],
             "display_name": f"Python 3 ({Path(sys.prefix).name})",
             "language": "python",
             "metadata": {"debugger": True},

@@ -432,9 +432,23 @@ def status_counts(registry: pd.DataFrame, cycle: str) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------- I/O
-def registry_path(registry: str | Path | None = None) -> Path:
-    """Registry CSV location: ``themes.registry`` from the config, or the default."""
-    return paths.resolve(registry if registry is not None else DEFAULT_REGISTRY)
+def registry_path(registry: str | Path | None = None, processed_root: str | Path | None = None) -> Path:
+    """Registry CSV location.
+
+    Parameters
+    ----------
+    registry
+        ``themes.registry`` from the config; used when set.
+    processed_root
+        The processed-data root (``outputs.processed_dir``, not the cycle's subfolder): the
+        registry spans cycles, so by default it sits at ``<processed_root>/theme_registry.csv``
+        (``data/processed/theme_registry.csv``). None = the default ``data/processed``.
+    """
+    if registry is not None:
+        return paths.resolve(registry)
+    if processed_root is not None:
+        return paths.resolve(processed_root) / DEFAULT_REGISTRY.name
+    return paths.resolve(DEFAULT_REGISTRY)
 
 
 def centroids_path(path: str | Path) -> Path:

@@ -468,7 +468,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, check_files=False)
     path = Path(args.decisions) if args.decisions else decisions_path(config.cycle, config.themes.review_dir)
-    registry, _ = load_registry(registry_path(config.themes.registry))
+    registry, _ = load_registry(registry_path(config.themes.registry, config.outputs.processed_dir))
     rows = registry[(registry["cycle"] == config.cycle) & registry["status"].isin(RAISED_STATUSES)]
     if rows.empty:
         print(f"No themes recorded for cycle {config.cycle!r} yet: run the themes notebook first.")

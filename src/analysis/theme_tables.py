@@ -215,7 +215,7 @@ def theme_table(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str,
     table["theme_id"] = table["theme_id"].astype("Int64")
     table["reviewed"] = table["reviewed"].fillna(False).astype(bool)
     table = _with_ci(table, alpha)
-    table["band"] = table["pct"].map(prevalence_band)
+    table["band"] = table["pct"].map(prevalence_band).where(table["row_type"] == "theme")
     table = suppress(table, "base", threshold, value_columns=_VALUE_COLUMNS)
     table.loc[table["suppressed"], "band"] = pd.NA
     return table.loc[:, [*columns, "suppressed"]].reset_index(drop=True)
@@ -407,13 +407,17 @@ def prevalence_change(trend: pd.DataFrame, *, wave_from: int, wave_to: int, thre
     small = (a["suppressed"].to_numpy(bool) | b["suppressed"].to_numpy(bool))
     x2, n2 = a["n"].astype(float).fillna(0).to_numpy(), a["base"].astype(float).fillna(0).to_numpy()
     x1, n1 = b["n"].astype(float).fillna(0).to_numpy(), b["base"].astype(float).fillna(0).to_numpy()
-    result = compare_proportions(x1, n1, x2, n2, alpha=alpha)
+    result = pd.DataFrame({"estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
+                           "method": pd.NA}, index=range(len(ids)))
+    if (~small).any():
+        tested = compare_proportions(x1[~small], n1[~small], x2[~small], n2[~small], alpha=alpha)
+        result.loc[np.flatnonzero(~small), list(tested.columns)] = tested.to_numpy()
     out = pd.DataFrame({
         "question_id": b["question_id"].to_numpy(), "theme_id": ids, "label": b["label"].to_numpy(),
         "wave_from": wave_from, "wave_to": wave_to,
         "pct_from": a["pct"].astype(float).to_numpy(), "pct_to": b["pct"].astype(float).to_numpy(),
-        "difference": result["estimate"].to_numpy(), "ci_low": result["ci_low"].to_numpy(),
-        "ci_high": result["ci_high"].to_numpy(), "p_value": result["p_value"].to_numpy(),
+        "difference": result["estimate"].to_numpy(float), "ci_low": result["ci_low"].to_numpy(float),
+        "ci_high": result["ci_high"].to_numpy(float), "p_value": result["p_value"].to_numpy(float),
         "method": result["method"].to_numpy(), "suppressed": small,
     })
     out.loc[out["suppressed"], ["pct_from", "pct_to", "difference", "ci_low", "ci_high", "p_value"]] = np.nan
@@ -427,6 +431,27 @@ def prevalence_change(trend: pd.DataFrame, *, wave_from: int, wave_to: int, thre
 # --------------------------------------------------------------------------- plain words
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
+
+
+def lifecycle(status: pd.DataFrame, themes: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """Labels per registry status for the report: ``{new, continuing, no_longer_raised}``.
+
+    Reviewed labels (from ``themes``) replace automatic ones; themes a reviewer excluded or
+    merged into another are left out ("no longer raised" themes are kept with their last label).
+    """
+    info = _theme_info(themes) if themes is not None else None
+    out: dict[str, list[str]] = {"new": [], "continuing": [], "no_longer_raised": []}
+    keys = {"new": "new", "continuing": "continuing", "no longer raised": "no_longer_raised"}
+    for r in status.sort_values("theme_id").itertuples():
+        if r.status not in keys:
+            continue
+        if info is not None and r.status != "no longer raised":
+            if r.theme_id not in info.index or bool(info.at[r.theme_id, "excluded"]):
+                continue
+            out[keys[r.status]].append(str(info.at[r.theme_id, "label"]))
+        else:
+            out[keys[r.status]].append(str(r.label))
+    return out
 
 
 def theme_sentences(table: pd.DataFrame, *, question_label: str, max_themes: int = 5) -> list[str]:
@@ -617,3 +642,120 @@ def document_map_html(coords: np.ndarray, themed: pd.DataFrame, themes: pd.DataF
 def suppressed_groups(by_group: pd.DataFrame) -> list[str]:
     """Groups whose numbers were suppressed in a :func:`theme_by_group` table."""
     return sorted(set(by_group.loc[by_group["suppressed"], "group"].astype(str)))
+
+
+# --------------------------------------------------------------------------- outputs
+def outlier_share(themed: pd.DataFrame, *, question_id: str) -> float:
+    """Share of a question's substantive answers the model left unassigned (-1)."""
+    q = _substantive(themed[themed["question_id"] == question_id])
+    return float((q["theme_id"] == vocab.OUTLIER_THEME_ID).mean()) if len(q) else float("nan")
+
+
+def assignments_output(themed: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+    """Per-comment theme ids and labels after review, for ``theme_assignments.parquet``.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``comment_id, question_id, theme_id`` (permanent id after merges; -1 unassigned,
+        -2 no substantive answer), ``theme_label`` (reviewed label if any), ``excluded``
+        (the theme was excluded by a reviewer and is not reported).
+    """
+    labels = _theme_info(themes)["label"].to_dict()
+    labels[vocab.OUTLIER_THEME_ID] = vocab.OUTLIER_THEME_LABEL
+    labels[vocab.NON_ANSWER_THEME_ID] = vocab.NON_ANSWER_THEME_LABEL
+    out = pd.DataFrame({
+        "comment_id": themed["comment_id"].astype("string"),
+        "question_id": themed["question_id"].astype("string"),
+        "theme_id": themed["theme_id"].astype("int64"),
+        "theme_label": themed["theme_id"].map(labels).astype("string"),
+        "excluded": _excluded(themed).astype(bool),
+    })
+    return out.sort_values(["question_id", "comment_id"]).reset_index(drop=True)
+
+
+def headline_metrics(themed: pd.DataFrame, table: pd.DataFrame, *, question_id: str,
+                     top: int = 5) -> dict[str, Any]:
+    """What the executive summary reads for one question (recorded as JSON).
+
+    Returns
+    -------
+    dict
+        ``n_comments, n_non_answers`` (including very short answers), ``n_very_short,
+        share_non_answer`` (0..1), ``n_respondents_substantive, n_themes`` (reported themes),
+        ``outlier_share`` (0..1), ``n_excluded_by_reviewer, suppressed`` and ``top_themes``:
+        up to ``top`` of ``{theme_id, label, n, pct, ci_low, ci_high`` (percent, 0..100, as the
+        report reads them), ``band, reviewed, reviewer, reviewed_on}``.
+    """
+    summary = answer_summary(themed, questions=[question_id]).iloc[0]
+    themes_only = table[table["row_type"] == "theme"]
+    excluded = table.loc[table["row_type"] == "excluded by reviewer", "n"]
+    suppressed = bool(table["suppressed"].any()) if len(table) else False
+    tops = [] if suppressed else [
+        {"theme_id": int(r.theme_id), "label": str(r.label), "n": int(r.n), "pct": 100 * float(r.pct),
+         "ci_low": 100 * float(r.ci_low), "ci_high": 100 * float(r.ci_high), "band": r.band,
+         "reviewed": bool(r.reviewed),
+         "reviewer": None if pd.isna(r.reviewer) else str(r.reviewer),
+         "reviewed_on": None if pd.isna(r.reviewed_on) else str(r.reviewed_on)}
+        for r in themes_only.head(top).itertuples()
+    ]
+    return {
+        "n_comments": int(summary["n_comments"]),
+        "n_non_answers": int(summary["n_non_answers"] + summary["n_very_short"]),
+        "n_very_short": int(summary["n_very_short"]),
+        "share_non_answer": float(summary["share_non_answer"]),
+        "n_respondents_substantive": int(summary["n_respondents_substantive"]),
+        "n_themes": int(len(themes_only)),
+        "outlier_share": outlier_share(themed, question_id=question_id),
+        "n_excluded_by_reviewer": int(excluded.iloc[0]) if len(excluded) and not suppressed else 0,
+        "suppressed": suppressed,
+        "top_themes": tops,
+    }
+
+
+def format_theme_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A reader-facing version of :func:`theme_table`: words, whole percentages, review marks.
+
+    Suppressed rows read "suppressed (fewer than the threshold)" rather than blanks.
+    """
+    def ci(r: pd.Series) -> str:
+        return "" if pd.isna(r["ci_low"]) else f"{100 * r['ci_low']:.0f}% to {100 * r['ci_high']:.0f}%"
+
+    out = pd.DataFrame({
+        "Theme": table["label"].astype(str),
+        "Key words": table["key_words"].fillna("").astype(str),
+        "Respondents": table["n"].map(lambda v: "suppressed" if pd.isna(v) else f"{int(v)}"),
+        "%": table["pct"].map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%"),
+        "95% CI": table.apply(ci, axis=1),
+        "How many": table["band"].fillna("").astype(str),
+        "Reviewed": [
+            "" if not bool(r.reviewed) or r.row_type != "theme" else
+            "✓ " + " ".join(str(x) for x in (r.reviewer, r.reviewed_on) if not pd.isna(x))
+            for r in table.itertuples()
+        ],
+        "Note": [
+            "; ".join(filter(None, [
+                f"merged from {r.merged_from}" if isinstance(r.merged_from, str) and r.merged_from else "",
+                "split requested" if isinstance(r.split_note, str) and r.split_note else "",
+            ]))
+            for r in table.itertuples()
+        ],
+    })
+    return out
+
+
+def themes_output(themes: pd.DataFrame) -> pd.DataFrame:
+    """One row per reviewed theme, for ``themes.parquet`` (the report's actions section reads labels)."""
+    info = _theme_info(themes).reset_index()
+    cols = ["theme_id", "label", "auto_label", "key_words", "size", "status", "source", "reviewed", "reviewer",
+            "reviewed_on", "excluded", "split_requested", "split_note", "merged_from"]
+    for col in cols:
+        if col not in info.columns:
+            info[col] = pd.NA
+    out = info.loc[:, cols].copy()
+    for col in ("label", "auto_label", "key_words", "status", "source", "reviewer", "reviewed_on", "split_note",
+                "merged_from"):
+        out[col] = out[col].astype("string")
+    for col in ("reviewed", "excluded", "split_requested"):
+        out[col] = out[col].fillna(False).astype(bool)
+    return out.sort_values("theme_id").reset_index(drop=True)

@@ -1,0 +1,98 @@
+"""Execute the real notebooks on the bundled example, as `make report` does, and assert on what they record.
+
+One cycle run (session-scoped) into a temporary folder feeds every assertion here, so
+the notebooks are tested exactly as evaluators run them: papermill, injected
+parameters, the real processed data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import paths, recording
+from analysis.deidentify import nhs_number_is_valid
+
+pytestmark = pytest.mark.slow
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+UK_PHONE = re.compile(r"(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}")
+POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.I)
+TEN_DIGITS = re.compile(r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b")
+
+
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory) -> dict:
+    """Run the whole example cycle once into a temporary folder."""
+    import shutil
+
+    import yaml
+
+    from analysis.runner import run_cycle
+
+    tmp = tmp_path_factory.mktemp("cycle")
+    raw = tmp / "raw"
+    shutil.copytree(paths.EXAMPLE_RAW_DIR, raw)
+    data = yaml.safe_load(paths.EXAMPLE_CONFIG.read_text())
+    data["inputs"] = [dict(f, path=str(raw / Path(f["path"]).name)) for f in data["inputs"]]
+    data["outputs"] = {"processed_dir": str(tmp / "processed"), "reports_dir": str(tmp / "reports"),
+                       "interim_dir": str(tmp / "interim")}
+    # the embedding cache is safe to share (keyed by model and text hash) and saves minutes
+    data["outputs"]["interim_dir"] = str(paths.INTERIM_DIR)
+    for key in ("codebook",):
+        if data.get("themes", {}).get(key):
+            data["themes"][key] = str(paths.resolve(data["themes"][key]))
+    config_path = tmp / "example.yaml"
+    config_path.write_text(yaml.safe_dump(data, sort_keys=False))
+    report = run_cycle(config_path, tmp / "reports" / "example", progress=lambda _msg: None)
+    return {"report": Path(report), "processed": tmp / "processed" / "example", "raw": raw}
+
+
+def _raw_identifiers(raw: Path) -> set[str]:
+    found: set[str] = set()
+    for path in raw.glob("*.csv"):
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        found |= set(EMAIL.findall(text))
+        found |= {m for m in TEN_DIGITS.findall(text) if nhs_number_is_valid(m)}
+    return found
+
+
+def test_report_is_complete(example_run) -> None:
+    report = example_run["report"]
+    assert (report / "index.html").is_file()
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["seed"] == 20251123
+    assert all(len(f["sha256"]) == 64 for f in manifest["inputs"])
+    for stem in ("01_cleaning",):
+        assert list(report.rglob(f"{stem}*.html")), stem
+
+
+def test_cleaning_reconciles_and_recovers_planted_mess(example_run) -> None:
+    rec = recording.load(example_run["report"], "01_cleaning")
+    assert rec["reconciled"] is True
+    assert rec["rows_read"] == rec["rows_kept"] + rec["rows_rejected"] + rec["duplicates_removed"]
+    ledger = pd.read_csv(example_run["processed"] / "rejected.csv")
+    duplicates = pd.read_csv(example_run["processed"] / "duplicates.csv")
+    truth = json.loads((paths.EXAMPLE_RAW_DIR / "expected_counts.json").read_text())
+    assert rec["rows_read"] == truth["rows_total"]
+    assert rec["rows_rejected"] == truth["invalid_rows_total"]
+    assert len(duplicates) == truth["duplicates_total"]
+    assert ledger["source_row"].ge(2).all()
+    assert sum(rec["redactions"].values()) > 0
+
+
+def test_no_identifier_survives_in_processed_text_or_html(example_run) -> None:
+    planted = _raw_identifiers(example_run["raw"])
+    assert planted, "the example must plant identifiers for this test to mean anything"
+    comments = pd.read_parquet(example_run["processed"] / "comments.parquet")
+    processed_text = "\n".join(comments["text"])
+    html = "\n".join(p.read_text(errors="replace") for p in example_run["report"].rglob("*.html"))
+    for corpus, where in ((processed_text, "processed comments"), (html, "HTML report")):
+        leaked = sorted(i for i in planted if i in corpus)
+        assert not leaked, f"identifiers leaked into the {where}: {leaked[:5]}"
+    assert not EMAIL.search(processed_text)
+    assert not [m for m in TEN_DIGITS.findall(processed_text) if nhs_number_is_valid(m)]
