@@ -401,6 +401,13 @@ def test_example_cycle_recovers_planted_effects():
         baseline_wave=config.change.baseline_wave, latest_wave=config.latest_wave,
         families={q.id: q.family for q in config.question_bank.items}, group_order=GROUPS)
     res = result.results
+    truth_csv = paths.EXAMPLE_RAW_DIR / "ground_truth_effects.csv"
+    if truth_csv.exists():  # the generator's own counts of valid and positive answers per cell
+        truth = pd.read_csv(truth_csv).assign(group=lambda t: t["group"].replace({"All": "all"}))
+        mine = res[res["test"] == "pct_positive"].rename(columns={"item": "item_id"})
+        both = truth.merge(mine, on=["item_id", "wave", "group"], how="left", validate="one_to_one")
+        assert both["n"].notna().all()
+        assert (both["n"] == both["n_valid"]).all() and (both["positives"] == both["n_positive"]).all()
     pct = res[(res["test"] == "pct_positive") & (res["group"] == "all")].set_index(["item", "wave"])["estimate"]
     assert pct[("real_improvements", 2019)] == pytest.approx(70, abs=6)
     assert pct[("real_improvements", 2025)] == pytest.approx(86, abs=6)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from analysis import clean
+from analysis import clean, paths
 from analysis.config import load_config
 from analysis.errors import InputFileError, ReconciliationError
 from tests.conftest import write_config
@@ -190,3 +191,28 @@ def test_validate_lists_problems_with_location(small_cycle) -> None:
     problems = clean.validate_inputs(small_cycle)
     assert any(p.startswith("file survey.csv, row 5, column 'Date'") for p in problems)
     assert any("approx 20" in p for p in problems)
+
+
+def test_example_cleaning_matches_generator_ground_truth(example_copy) -> None:
+    """Every row the generator planted as invalid or duplicate is rejected or removed, and no other."""
+    config_path, data = example_copy
+    config = load_config(config_path)
+    result = clean.run_cleaning(config)
+    names = {f["name"]: Path(f["path"]).name for f in data["inputs"]}
+    truth = pd.read_csv(paths.EXAMPLE_RAW_DIR / "ground_truth_mess.csv").drop_duplicates(["file", "row"])
+    rejected = result.rejected[result.rejected["outcome"] == clean.ROW_REJECTED]
+    got_invalid = {(names[f], int(r)) for f, r in zip(rejected["source_file"], rejected["source_row"])}
+    want_invalid = {(f, int(r)) for f, r in truth.loc[truth["row_status"] == "invalid", ["file", "row"]].values}
+    assert got_invalid == want_invalid
+    got_dups = {(names[f], int(r)) for f, r in zip(result.duplicates["source_file"], result.duplicates["source_row"])}
+    want_dups = {(f, int(r)) for f, r in truth.loc[truth["row_status"].isin(["exact_duplicate", "superseded_resubmission"]),
+                                                    ["file", "row"]].values}
+    assert got_dups == want_dups
+    assert result.reconciliation["balanced"].all()
+    # every value-level problem the generator planted on a kept row is in the ledger as "value set missing"
+    value_kinds = {"unknown Likert value", "unknown borough"}
+    planted = truth_all = pd.read_csv(paths.EXAMPLE_RAW_DIR / "ground_truth_mess.csv")
+    planted = truth_all[(truth_all["row_status"] == "kept") & truth_all["kind"].isin(value_kinds)]
+    logged = result.rejected[result.rejected["outcome"] == clean.VALUE_SET_MISSING]
+    logged_keys = {(names[f], int(r), c) for f, r, c in logged[["source_file", "source_row", "column"]].values}
+    assert {(f, int(r), c) for f, r, c in planted[["file", "row", "column"]].values} <= logged_keys

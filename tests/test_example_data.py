@@ -277,7 +277,7 @@ def test_ground_truth_points_at_every_open_text_cell(raw: dict[str, pd.DataFrame
         open_cols = sorted(set(gt["column"]))
         assert len(open_cols) == 2
         cells = {(i + 2, c) for c in open_cols for i, v in enumerate(df[c]) if str(v).strip()}
-        assert cells == set(zip(gt["row"], gt["column"])), name
+        assert cells == set(zip(gt["row"], gt["column"], strict=True)), name
 
 
 def test_identifiers_present_in_raw_text(raw: dict[str, pd.DataFrame], themes_gt: pd.DataFrame) -> None:
@@ -302,13 +302,10 @@ def test_identifiers_present_in_raw_text(raw: dict[str, pd.DataFrame], themes_gt
 
 
 def test_open_text_is_varied_and_human(themes_gt: pd.DataFrame, raw: dict[str, pd.DataFrame]) -> None:
-    texts = []
-    for name in (*INVOLVEMENT, "palliative_care_review_survey.csv"):
-        gt = themes_gt[themes_gt["file"] == name]
-        texts += [str(raw[name].iloc[r - 2][c]) for r, c in zip(gt["row"], gt["column"])]
+    texts = [str(raw[rec.file].iloc[rec.row - 2][rec.column]) for rec in themes_gt.itertuples()]
     words = pd.Series([len(t.split()) for t in texts])
     assert words.min() <= 2 and words.max() >= 50 and 8 <= words.median() <= 25
-    substantive = [t for t, na in zip(texts, themes_gt["is_non_answer"]) if not na]
+    substantive = [t for t, na in zip(texts, themes_gt["is_non_answer"], strict=True) if not na]
     assert len(set(substantive)) / len(substantive) > 0.8
     assert sum(t == t.lower() and any(c.isalpha() for c in t) for t in texts) > 100
     assert 0.08 < themes_gt["is_non_answer"].mean() < 0.2
@@ -441,3 +438,14 @@ def test_mess_ledger_counts_in_readme(generated: Path) -> None:
     for name in (*INVOLVEMENT, "palliative_care_review_survey.csv", "palliative_care_review_activity_log.xlsx",
                  "actions_log.csv"):
         assert 5 <= invalid.get(name, 0) <= 15, name
+
+
+def test_review_borough_reach(raw: dict[str, pd.DataFrame]) -> None:
+    """Hillingdon and Hounslow are under-represented; judged on rows giving the exact borough name."""
+    survey = raw["palliative_care_review_survey.csv"]
+    exact = survey["Borough"][survey["Borough"].isin(vocab.BOROUGHS)]
+    pop = raw["population_benchmark.csv"].assign(n=lambda d: d["Population"].astype(int))
+    pop_share = pop.groupby("Borough")["n"].sum() / pop["n"].sum()
+    ratio = exact.value_counts(normalize=True) / pop_share
+    assert ratio["Hillingdon"] < 0.65 and ratio["Hounslow"] < 0.65
+    assert ratio["Kensington and Chelsea"] > 1.4

@@ -142,6 +142,8 @@ def make_notebook(path: Path, cells: list) -> Path:
             nb.cells.append(nbformat.v4.new_markdown_cell(cell))
         if i == 0:
             nb.cells.append(nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}))
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"  # fixed ids, as in a committed notebook
     nbformat.validate(nb)
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)

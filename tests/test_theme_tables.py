@@ -183,11 +183,18 @@ def test_excluded_comments_give_no_quotes():
 
 def test_answer_summary_counts_non_answers_and_very_short():
     themed = _themed()
-    themed.loc[themed.index[themed["theme_id"] == vocab.NON_ANSWER_THEME_ID][:4], "non_answer_kind"] = "very short"
+    non = themed.index[themed["theme_id"] == vocab.NON_ANSWER_THEME_ID]
+    themed.loc[non[:4], "non_answer_kind"] = "very short"
+    # a very short real answer the model placed in a theme: counted as very short, stays substantive
+    placed = themed.index[themed["theme_id"] == 100][0]
+    themed.loc[placed, ["non_answer_kind", "n_words"]] = ["very short", 2]
     summary = answer_summary(themed).set_index("question_id").loc["make_better"]
     assert summary["n_comments"] == len(themed)
-    assert summary["n_very_short"] == 4 and summary["n_non_answers"] == 13 - 4
+    assert summary["n_non_answers"] == 13 and summary["n_very_short"] == 5
+    assert summary["n_substantive"] == len(themed) - 13
     assert summary["share_non_answer"] == pytest.approx(13 / len(themed))
+    table = theme_table(themed, _themes(), question_id="make_better", threshold=THRESHOLD)
+    assert (table["base"] == summary["n_respondents_substantive"]).all()
 
 
 def _two_waves() -> pd.DataFrame:

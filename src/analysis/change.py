@@ -1060,9 +1060,9 @@ def _fmt_p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
 
 
-def _pp(value: float) -> str:
-    text = f"{value:+.0f}" if round(value) != 0 else "0"
-    return f"{text} point" if abs(round(value)) == 1 else f"{text} points"
+def _pp(value: float, digits: int = 0) -> str:
+    text = f"{value:+.{digits}f}" if round(value, digits) != 0 else "0"
+    return f"{text} point" if text.lstrip("+-") == "1" else f"{text} points"
 
 
 def _num(value: float, digits: int) -> str:
@@ -1098,11 +1098,11 @@ def _diff_clause(row: pd.Series, alpha: float, threshold: int, wording_changed: 
         size = abs(round(row["estimate"]))
         unit = "percentage point" if size == 1 else "percentage points"
         return f"This is {direction} {size} {unit} {since} ({interval}).{caveat}"
-    return (f"There is no evidence of a change {since} ({_pp(row['estimate'])}; the true change could be "
+    return (f"There is no evidence of a change {since} ({_pp(row['estimate'], d)}; the true change could be "
             f"anywhere from {_num(row['ci_low'], d)} to {_num(row['ci_high'], d)} points; adjusted {_fmt_p(p)}).{caveat}")
 
 
-def _trend_clause(row: pd.Series, alpha: float, threshold: int) -> str:
+def _trend_clause(row: pd.Series, alpha: float, threshold: int, subject: str = "a positive answer") -> str:
     span = f"{row['comparison_wave']}-{row['wave']}"
     if row["suppressed"]:
         return f"The trend over {span} is not shown because fewer than {threshold} people answered."
@@ -1118,7 +1118,7 @@ def _trend_clause(row: pd.Series, alpha: float, threshold: int) -> str:
                 f"{row['ci_high']:.{d}f}; adjusted {_fmt_p(p)}; {what}")
     if p < alpha:
         direction = "rose" if row["estimate"] > 1 else "fell"
-        return f"Over {span} the odds of a positive answer {direction} ({interval})."
+        return f"Over {span} the odds of {subject} {direction} ({interval})."
     return f"Over {span} there is no evidence of a trend ({interval})."
 
 
@@ -1183,7 +1183,9 @@ def change_sentences(
         if trend.empty or trend["estimate"].isna().all():
             trend = sub[sub["test"] == "trend_logit"]
         for _, row in trend.iterrows():
-            clause = _trend_clause(row, alpha, threshold)
+            clause = _trend_clause(row, alpha, threshold,
+                                   "a positive answer" if outcome_phrase == "answered positively"
+                                   else f"this outcome ({outcome_phrase})")
             text += (" " + clause) if clause else ""
         rows.append({"item": item, "group": group, "sentence": text})
     for _, row in results[results["test"] == "interaction_lrt"].iterrows():

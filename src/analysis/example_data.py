@@ -7,10 +7,11 @@ codes, an Excel workbook with text labels, a UTF-8-with-BOM CSV with a mix of
 both), a palliative-care service review (survey CSV, activity log workbook and
 an illustrative population benchmark) and a "you said, we did" actions log.
 
-Every messy variant it writes comes from the team's raw-data mess contract
-(``/tmp/team/mess.md``), and every planted effect, theme, identifier and piece
-of mess is recorded in ground-truth files and in a generated README, so that the
-cleaning, theming and statistics stages can be tested against known answers.
+Every messy variant it writes comes from the raw-data mess contract shared with
+the standardisers (the only variants cleaning is promised to map), and every
+planted effect, theme, identifier and piece of mess is recorded in ground-truth
+files and in a generated README, so that the cleaning, theming and statistics
+stages can be tested against known answers.
 
 The output is byte-identical for the same seed: one ``numpy`` ``Generator``
 (split with ``spawn`` so that each dataset has its own stream), fixed workbook
@@ -27,9 +28,10 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -1072,7 +1074,7 @@ REVIEW_BOROUGH_FACTOR: dict[str, float] = {
     "Brent": 1.0, "Ealing": 1.0, "Hammersmith and Fulham": 1.35, "Harrow": 0.9, "Hillingdon": 0.40,
     "Hounslow": 0.5, "Kensington and Chelsea": 1.9, "Westminster": 1.3,
 }
-REVIEW_AGE_SHARE_PUBLIC = (0.02, 0.17, 0.17, 0.18, 0.18, 0.15, 0.13)
+REVIEW_AGE_SHARE_PUBLIC = (0.02, 0.19, 0.17, 0.18, 0.18, 0.14, 0.12)
 REVIEW_AGE_SHARE_PROFESSIONAL = (0.01, 0.22, 0.30, 0.27, 0.18, 0.02, 0.0)
 #: Within Harrow, Asian residents take part at this fraction of their population share.
 HARROW_ASIAN_FACTOR = 0.2
@@ -1641,7 +1643,7 @@ def _allocate_likert(rng: np.random.Generator, rows: list[Row], style: str) -> N
             valid = [r for r in members if r.truth["items"][item] == "VALID"]
             counts = quota_counts(len(valid), likert_vector(P_POSITIVE[item][group][wave]))
             codes = np.repeat(np.arange(1, 6), counts)
-            for row, code in zip(valid, rng.permutation(codes)):
+            for row, code in zip(valid, rng.permutation(codes), strict=True):
                 row.truth["items"][item] = int(code)
     for row in rows:
         for item in ITEM_IDS:
@@ -1905,13 +1907,13 @@ def _plant_kept_mess(rng: np.random.Generator, kept: list[Row], style: str) -> N
     idx = rng.choice(len(kept), size=12, replace=False)
     unknown_likert = {"old": ("7", "7", "6", "0"), "xlsx": ("Agreee?", "maybe", "7", "Agreee?"),
                       "new": ("maybe", "7", "Agreee?", "maybe")}[style]
-    for j, value in zip(idx[:4], unknown_likert):
+    for j, value in zip(idx[:4], unknown_likert, strict=True):
         row = kept[int(j)]
         item = _pick(rng, ITEM_IDS)
         row.cells[f"item.{item}"] = value
         row.truth["items"][item] = None
         row.mess.append((f"item.{item}", "unknown Likert value", value))
-    for j, value in zip(idx[4:6], UNKNOWN_BOROUGHS):
+    for j, value in zip(idx[4:6], UNKNOWN_BOROUGHS, strict=True):
         row = kept[int(j)]
         row.cells["borough"] = value
         row.mess.append(("borough", "unknown borough", value))
@@ -1920,7 +1922,7 @@ def _plant_kept_mess(rng: np.random.Generator, kept: list[Row], style: str) -> N
         row.cells["ethnicity"] = "BAME"
         row.truth["ethnicity"] = vocab.NOT_STATED
         row.mess.append(("ethnicity", "ambiguous ethnicity", "BAME"))
-    for j, (f, value) in zip(idx[8:10], (("age_band", "old enough"), ("disability", "sometimes"))):
+    for j, (f, value) in zip(idx[8:10], (("age_band", "old enough"), ("disability", "sometimes")), strict=True):
         row = kept[int(j)]
         row.cells[f] = value
         row.truth[f] = vocab.NOT_STATED
@@ -2090,7 +2092,7 @@ def _build_review(rng: np.random.Generator, taken: set[str], shares: dict[str, A
         if "invalid_kind" in r.truth:
             _invalidate(rng, r, r.truth["invalid_kind"], "survey", 2025)
     idx = rng.choice(len(kept), size=6, replace=False)
-    for j, value in zip(idx[:2], UNKNOWN_BOROUGHS):
+    for j, value in zip(idx[:2], UNKNOWN_BOROUGHS, strict=True):
         kept[int(j)].cells["borough"] = value
         kept[int(j)].truth["borough"] = None
         kept[int(j)].mess.append(("borough", "unknown borough", value))
@@ -2109,7 +2111,7 @@ def _quota_list(rng: np.random.Generator, n: int, values: Sequence[str], weights
     """``n`` values in exactly the weighted proportions (largest remainder), in random order."""
     total = float(sum(weights))
     counts = quota_counts(n, [w / total for w in weights])
-    out = [v for v, c in zip(values, counts) for _ in range(c)]
+    out = [v for v, c in zip(values, counts, strict=True) for _ in range(c)]
     return [out[int(i)] for i in rng.permutation(len(out))]
 
 
@@ -2126,14 +2128,14 @@ def _review_slots(rng: np.random.Generator, b_names: list[str], b_weights: list[
     types = _quota_list(rng, n, REVIEW_TYPES, REVIEW_TYPE_SHARE)
     places = [*b_names, vocab.BOROUGH_OTHER]
     boroughs = _quota_list(rng, n, places, [w / sum(b_weights) * 0.97 for w in b_weights] + [0.03])
-    slots = [{"group": t, "borough": b} for t, b in zip(types, boroughs)]
+    slots = [{"group": t, "borough": b} for t, b in zip(types, boroughs, strict=True)]
     for place in places:
         members = [s for s in slots if s["borough"] == place]
-        for s, e in zip(members, _quota_list(rng, len(members), vocab.ETHNICITY_GROUPS, ethnic_weights(place))):
+        for s, e in zip(members, _quota_list(rng, len(members), vocab.ETHNICITY_GROUPS, ethnic_weights(place)), strict=True):
             s["ethnicity"] = e
     for rtype in REVIEW_TYPES:
         members = [s for s in slots if s["group"] == rtype]
-        for s, a in zip(members, _quota_list(rng, len(members), vocab.AGE_BANDS, age_weights(rtype))):
+        for s, a in zip(members, _quota_list(rng, len(members), vocab.AGE_BANDS, age_weights(rtype)), strict=True):
             s["age_band"] = a
     return slots
 
@@ -2234,7 +2236,7 @@ def _build_activities(rng: np.random.Generator) -> list[Row]:
     for j, (f, kind, value) in zip(invalid, (
             ("participants", "participants negative", -3), ("participants", "participants negative", -12),
             ("participants", "participants non-numeric", "approx 20"),
-            ("date", "unparseable date", "31/02/2025"), ("activity_ref", "missing activity ref", ""))):
+            ("date", "unparseable date", "31/02/2025"), ("activity_ref", "missing activity ref", "")), strict=True):
         row = rows[int(j)]
         row.status = "invalid"
         if f != "activity_ref":
@@ -2467,7 +2469,7 @@ def _ground_truth_rows(files: dict[str, list[Row]]) -> tuple[list[dict], list[di
     themes, mess = [], []
     for name, rows in files.items():
         header_map = HEADERS[name]
-        for row_no, row in zip(_row_number_map(rows), rows):
+        for row_no, row in zip(_row_number_map(rows), rows, strict=True):
             for key, comment in row.comments.items():
                 themes.append({
                     "file": name, "row": row_no, "column": header_map[key], "question_id": key.split(".", 1)[1],
@@ -2598,7 +2600,7 @@ def _readme(files: dict[str, list[Row]], effects: list[dict], themes_gt: list[di
         "of the illustrative population. Kept respondents are allocated by quota (largest remainder, then "
         "shuffled) to exactly these proportions: borough weights = population share x "
         + ", ".join(f"{b} {f}" for b, f in REVIEW_BOROUGH_FACTOR.items())
-        + f"; ages drawn from {dict(zip(vocab.AGE_BANDS, REVIEW_AGE_SHARE_PUBLIC))} for residents and carers; "
+        + f"; ages drawn from {dict(zip(vocab.AGE_BANDS, REVIEW_AGE_SHARE_PUBLIC, strict=True))} for residents and carers; "
         f"ethnic groups within each borough in the population mix, except Asian respondents in Harrow at "
         f"{HARROW_ASIAN_FACTOR} x their population share.\n")
     stated_b = [r for r in review if r.truth["borough"] in vocab.BOROUGHS]
@@ -2629,7 +2631,7 @@ def _readme(files: dict[str, list[Row]], effects: list[dict], themes_gt: list[di
         "breaks. One theme per comment. Codebook: `config/codebooks/example.yaml` (ids 1..25); non-answers have "
         f"theme_id {vocab.NON_ANSWER_THEME_ID}. Counts of comments in kept rows:\n")
     kept_keys = {(name, row_no) for name, rows in files.items()
-                 for row_no, r in zip(_row_number_map(rows), rows) if r.status == "kept"}
+                 for row_no, r in zip(_row_number_map(rows), rows, strict=True) if r.status == "kept"}
     tc = Counter((t["question_id"], t["theme_id"]) for t in themes_gt if (t["file"], t["row"]) in kept_keys)
     q_tot = Counter(t["question_id"] for t in themes_gt if (t["file"], t["row"]) in kept_keys)
     theme_rows = []
@@ -2711,7 +2713,7 @@ def _readme(files: dict[str, list[Row]], effects: list[dict], themes_gt: list[di
 def codebook_yaml() -> str:
     """The example codebook (config/codebooks/example.yaml) for the planted themes."""
     lines = ["# Codebook for the synthetic example cycle: one entry per planted theme.",
-             "# Generated from analysis.example_data.THEMES (python -m analysis make-example --codebook);",
+             "# Generated from analysis.example_data.THEMES by analysis.example_data.write_codebook();",
              "# ids are fixed and referenced by data/raw/example/actions_log.csv.", "themes:"]
     for t in THEMES:
         lines += [f"  - id: {t.id}", f"    name: \"{t.name}\"", f"    description: \"{t.description}\"",

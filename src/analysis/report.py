@@ -11,7 +11,7 @@ What is published (``reports/<cycle>/``)
 
 Every page works offline: no page loads anything from the network. JupyterLab's
 template loads require.js and MathJax from CDNs, so the custom nbconvert
-template (``templates/nbconvert/nhs_report``) drops those blocks; plotly figures
+template (``templates/notebook_page.html.j2``) drops those blocks; plotly figures
 are re-rendered from their JSON with plotly.js embedded once per page; and
 :func:`assert_offline` fails the build if any ``<script src="http...">`` (or a
 remote stylesheet, image or frame) remains.
@@ -68,7 +68,8 @@ if TYPE_CHECKING:
 
 TEMPLATES_DIR: Path = Path(__file__).resolve().parent / "templates"
 ASSETS_DIR: Path = Path(__file__).resolve().parent / "assets"
-NBCONVERT_TEMPLATE = "nhs_report"
+#: nbconvert page template (extends JupyterLab's "lab" template); a flat file so package data "templates/*" ships it.
+NOTEBOOK_TEMPLATE: Path = TEMPLATES_DIR / "notebook_page.html.j2"
 Audience = Literal["reader", "researcher"]
 
 #: The notebooks the summary knows about, in order, with a one-line description.
@@ -405,8 +406,8 @@ def export_notebook(
     prepared, needs_plotly = prepare_notebook(nb, audience=audience, stem=stem)
     prepared.metadata["title"] = f"{title} – {config.title}"
     exporter = HTMLExporter(
-        template_name=NBCONVERT_TEMPLATE,
-        extra_template_basedirs=[str(TEMPLATES_DIR / "nbconvert")],
+        template_name="lab",
+        template_file=str(NOTEBOOK_TEMPLATE),
         exclude_input=(audience == "reader"),
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -773,7 +774,7 @@ def render_index(context: Mapping[str, Any], *, config: CycleConfig, pages: Sequ
     from markupsafe import Markup
 
     env = _jinja_env()
-    template = env.get_template("index.html.j2")
+    template = env.get_template("summary.html.j2")
     sections = []
     if single_file:
         for page in pages:

@@ -287,6 +287,8 @@ def _clean_executed_notebook(path: Path, build_dir: Path, final_dir: Path) -> No
     pm.pop("output_path", None)
     pm.pop("input_path", None)
     for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id on every run
         cell.metadata.pop("execution", None)
         cell_pm = cell.metadata.get("papermill")
         if cell_pm is not None:

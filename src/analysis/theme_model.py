@@ -144,6 +144,8 @@ class ThemeFit:
 
 #: Cosine similarity a comment needs to a codebook theme to take it (zero-shot), unless configured.
 DEFAULT_CODEBOOK_MIN_SIMILARITY = 0.5
+#: UMAP optimisation epochs: umap-learn's own choice for large data; the layout only feeds clustering.
+DEFAULT_UMAP_EPOCHS = 200
 #: Fewest substantive comments a model is fitted on; fewer is reported as a user error.
 MIN_DOCUMENTS = 30
 #: c-TF-IDF words kept per theme in :attr:`ThemeFit.topic_words`.
@@ -162,6 +164,13 @@ _NON_ANSWER_PHRASES: dict[str, str] = {
     **dict.fromkeys(["dont know", "do not know", "not sure", "unsure", "no idea", "cant say",
                      "cannot say", "dont know really", "no opinion"], "don't know"),
 }
+
+
+#: Placeholders written by survey systems, not by respondents ("Did not answer" in FFT exports).
+#: Checked in addition to :func:`analysis.standardise.classify_non_answer`, which covers what people write.
+_SYSTEM_PLACEHOLDERS: dict[str, str] = dict.fromkeys(
+    ["did not answer", "not answered", "no answer", "no answer given", "no response", "question skipped",
+     "skipped", "no data", "not stated", "not provided"], "no comment")
 
 
 class ThemeModelError(UserError):
@@ -215,8 +224,11 @@ def prepare_comments(comments: pd.DataFrame, *, text_column: str = "text",
     Returns
     -------
     pd.DataFrame
-        A copy with ``is_non_answer`` (bool), ``non_answer_kind`` (string or NA),
-        ``n_words`` (int) and ``model_input`` (bool: substantive, to be modelled).
+        A copy with ``is_non_answer`` (bool), ``non_answer_kind`` (string or NA;
+        "very short" also on real answers with fewer than ``min_words`` words),
+        ``n_words`` (int) and ``model_input`` (bool: fitted by the model). Very
+        short real answers are not fitted (too little text to shape a theme) but
+        :func:`fit_themes` still places them in the nearest theme, or -1.
     """
     if text_column not in comments.columns:
         raise ThemeModelError(
@@ -231,17 +243,24 @@ def prepare_comments(comments: pd.DataFrame, *, text_column: str = "text",
         flags["non_answer_kind"] = flags["non_answer_kind"].astype("string")
     else:
         flags = _classify_non_answer(text, min_words=min_words)
-    kind = flags["non_answer_kind"].astype("string").mask(blank, _BLANK_KIND)
-    out["is_non_answer"] = (flags["is_non_answer"].astype(bool) | blank).to_numpy()
-    out["non_answer_kind"] = kind.where(out["is_non_answer"]).to_numpy()
+    placeholder = text.fillna("").map(_normalise_phrase).map(_SYSTEM_PLACEHOLDERS).astype("string")
+    is_non = flags["is_non_answer"].astype(bool) | blank | placeholder.notna()
+    kind = (flags["non_answer_kind"].astype("string")
+            .mask(placeholder.notna() & ~flags["is_non_answer"].astype(bool), placeholder)
+            .mask(blank, _BLANK_KIND))
     if "n_words" not in out.columns:
         out["n_words"] = text.fillna("").str.split().str.len().fillna(0).astype(int).to_numpy()
-    out["model_input"] = ~out["is_non_answer"]
+    short = (~is_non) & ((kind == _SHORT_KIND).fillna(False) | (out["n_words"] < min_words))
+    kind = kind.mask(short, _SHORT_KIND)
+    out["is_non_answer"] = is_non.to_numpy()
+    # A very short real answer ("Waiting time") is kept but flagged; its kind survives.
+    out["non_answer_kind"] = kind.where(is_non | short).to_numpy()
+    out["model_input"] = (~is_non & ~short).to_numpy()
     return out
 
 
 def non_answer_counts(prepared: pd.DataFrame, *, question_column: str | None = "question_id") -> pd.DataFrame:
-    """Count non-answers per question and kind.
+    """Count non-answers (and very short answers) per question and kind.
 
     Parameters
     ----------
@@ -253,16 +272,20 @@ def non_answer_counts(prepared: pd.DataFrame, *, question_column: str | None = "
     Returns
     -------
     pd.DataFrame
-        Long table: question, non_answer_kind, n (count), n_comments (all answers
-        to that question), share (n / n_comments).
+        Long table: question, non_answer_kind, is_non_answer (False for "very
+        short" real answers, which are placed in themes but not fitted), n (count),
+        n_comments (all answers to that question), share (n / n_comments).
     """
     question = (prepared[question_column].astype("string").fillna("(missing)")
                 if question_column and question_column in prepared.columns
                 else pd.Series("all", index=prepared.index, dtype="string"))
     base = question.value_counts().rename("n_comments")
-    na = prepared["is_non_answer"].astype(bool)
-    kinds = pd.DataFrame({"question": question[na], "non_answer_kind": prepared.loc[na, "non_answer_kind"]})
-    counts = (kinds.groupby(["question", "non_answer_kind"], dropna=False).size().rename("n").reset_index())
+    flagged = prepared["non_answer_kind"].notna().to_numpy()
+    kinds = pd.DataFrame({"question": question[flagged],
+                          "non_answer_kind": prepared.loc[flagged, "non_answer_kind"].astype("string"),
+                          "is_non_answer": prepared.loc[flagged, "is_non_answer"].astype(bool)})
+    counts = (kinds.groupby(["question", "non_answer_kind", "is_non_answer"], dropna=False).size()
+              .rename("n").reset_index())
     counts = counts.merge(base, left_on="question", right_index=True, how="left")
     counts["share"] = counts["n"] / counts["n_comments"]
     return counts.sort_values(["question", "n"], ascending=[True, False], ignore_index=True)
@@ -386,7 +409,10 @@ def resolve_settings(settings: Themes, n_documents: int, *, seed: int) -> dict[s
         "outlier_threshold": settings.outlier_threshold,
         "codebook_min_similarity": getattr(settings, "codebook_min_similarity",
                                            DEFAULT_CODEBOOK_MIN_SIMILARITY),
-        "representation": "KeyBERTInspired + MaximalMarginalRelevance(diversity=0.3)",
+        "n_epochs": DEFAULT_UMAP_EPOCHS,
+        "candidate_words": 50,
+        "mmr_diversity": 0.3,
+        "representation": "KeyBERTInspired + MaximalMarginalRelevance",
     }
 
 
@@ -398,7 +424,7 @@ class ExactKnnUMAP:
 
     Parameters
     ----------
-    n_neighbors, n_components, min_dist, random_state
+    n_neighbors, n_components, min_dist, n_epochs, random_state
         As for ``umap.UMAP`` (``random_state`` forces single-threaded, reproducible layout).
     lazy
         True when BERTopic runs zero-shot: it calls ``fit_transform`` on all
@@ -407,8 +433,9 @@ class ExactKnnUMAP:
     """
 
     def __init__(self, n_neighbors: int = 15, n_components: int = 5, min_dist: float = 0.0,
-                 random_state: int = 0, lazy: bool = False) -> None:
+                 n_epochs: int | None = None, random_state: int = 0, lazy: bool = False) -> None:
         self.n_neighbors = n_neighbors
+        self.n_epochs = n_epochs
         self.n_components = n_components
         self.min_dist = min_dist
         self.random_state = random_state
@@ -435,7 +462,7 @@ class ExactKnnUMAP:
             warnings.simplefilter("ignore")
             layout = umap.UMAP(
                 n_neighbors=k, n_components=min(self.n_components, max(2, n - 2)), min_dist=self.min_dist,
-                metric="cosine", random_state=self.random_state, n_jobs=1,
+                metric="cosine", random_state=self.random_state, n_jobs=1, n_epochs=self.n_epochs,
                 precomputed_knn=(idx, dist.astype(np.float32), None),
             ).fit_transform(X)
         self.seconds["umap"] += time.perf_counter() - start
@@ -497,15 +524,15 @@ def _timed_hdbscan(**kwargs: Any) -> Any:
     import hdbscan
 
     class TimedHDBSCAN(hdbscan.HDBSCAN):
-        seconds = 0.0
-
         def fit(self, X: Any, y: Any = None, **fit_kw: Any) -> Any:
             start = time.perf_counter()
             result = super().fit(X, y, **fit_kw)
-            TimedHDBSCAN.seconds += time.perf_counter() - start
+            self.seconds = getattr(self, "seconds", 0.0) + time.perf_counter() - start
             return result
 
-    return TimedHDBSCAN(**kwargs)
+    clusterer = TimedHDBSCAN(**kwargs)
+    clusterer.seconds = 0.0
+    return clusterer
 
 
 def _vectorizer(docs: list[str], *, ngram_max: int, min_df: int) -> Any:
@@ -554,8 +581,8 @@ def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes, *, seed: int,
                codebook: list[CodebookTheme] | None = None, text_column: str = "text",
-               question_column: str | None = "question_id",
-               model: LoadedModel | None = None) -> ThemeFit:
+               question_column: str | None = "question_id", model: LoadedModel | None = None,
+               cache_dir: str | Path | None = None) -> ThemeFit:
     """Fit the pooled theme model.
 
     Parameters
@@ -578,6 +605,9 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
     model
         The loaded encoder that made ``embeddings``; loaded from
         ``settings.model_path`` when None. Used for labels and codebook prompts only.
+    cache_dir
+        Embedding cache root (as for :func:`analysis.embeddings.embed_texts`), also
+        used for the words and codebook prompts embedded while labelling themes.
 
     Returns
     -------
@@ -597,16 +627,17 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
     prepared = (comments if "model_input" in comments.columns
                 else prepare_comments(comments, text_column=text_column, question_column=question_column,
                                       min_words=settings.min_words))
+    all_vectors = _normalise_rows(np.asarray(embeddings, dtype=np.float32))
     mask = prepared["model_input"].to_numpy(dtype=bool)
     positions = np.flatnonzero(mask)
     docs = prepared[text_column].astype("string").fillna("").to_numpy(dtype=object)[mask].tolist()
-    X = _normalise_rows(np.asarray(embeddings, dtype=np.float32)[mask])
+    X = all_vectors[mask]
     n = len(docs)
     if n < MIN_DOCUMENTS:
         raise ThemeModelError(
-            f"only {n} substantive comment(s) to theme (after setting aside {int((~mask).sum())} "
-            f"non-answers); at least {MIN_DOCUMENTS} are needed for a theme model. Report them as "
-            f"quotes or code them by hand instead"
+            f"only {n} substantive comment(s) to theme (after setting aside "
+            f"{int((~mask).sum())} non-answers and very short answers); at least {MIN_DOCUMENTS} "
+            f"are needed for a theme model. Report them as quotes or code them by hand instead"
         )
     used = resolve_settings(settings, n, seed=seed)
 
@@ -615,6 +646,7 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
     loaded = model if model is not None else load_model(settings.model_path)
     used["model_sha256"] = loaded.sha256
     used["model_name"] = loaded.name
+    encoder = _cached_encoder(loaded, cache_dir)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -624,14 +656,15 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
 
     prompts = [codebook_prompt(t) for t in codebook] if codebook else None
     reducer = ExactKnnUMAP(n_neighbors=used["n_neighbors"], n_components=used["n_components"],
-                           min_dist=used["min_dist"], random_state=seed, lazy=bool(prompts))
+                           min_dist=used["min_dist"], n_epochs=used["n_epochs"], random_state=seed,
+                           lazy=bool(prompts))
     clusterer = _timed_hdbscan(min_cluster_size=used["min_cluster_size"], min_samples=used["min_samples"],
                                metric="euclidean", cluster_selection_method=used["cluster_selection_method"],
                                prediction_data=False)
     vectorizer = _vectorizer(docs, ngram_max=used["ngram_max"], min_df=used["min_df"])
     ctfidf = ClassTfidfTransformer(reduce_frequent_words=True)
     topic_model = BERTopic(
-        embedding_model=loaded.model, umap_model=reducer, hdbscan_model=clusterer,
+        embedding_model=encoder, umap_model=reducer, hdbscan_model=clusterer,
         vectorizer_model=vectorizer, ctfidf_model=ctfidf, representation_model=None,
         zeroshot_topic_list=prompts, zeroshot_min_similarity=used["codebook_min_similarity"],
         top_n_words=10, calculate_probabilities=False, verbose=False,
@@ -648,36 +681,44 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
     start = time.perf_counter()
     if (topics == -1).any() and (topics >= 0).any():
         topic_model.topic_embeddings_ = _centroid_matrix(X, topics)
-        topics = np.asarray(topic_model.reduce_outliers(
-            docs, topics.tolist(), strategy="embeddings", embeddings=X,
-            threshold=used["outlier_threshold"]), dtype=int)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            topics = np.asarray(topic_model.reduce_outliers(
+                docs, topics.tolist(), strategy="embeddings", embeddings=X,
+                threshold=used["outlier_threshold"]), dtype=int)
     outlier_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
-    representation = [KeyBERTInspired(top_n_words=10, nr_repr_docs=5, nr_samples=500, random_state=seed),
-                      MaximalMarginalRelevance(diversity=0.3, top_n_words=10)]
+    representation = [KeyBERTInspired(top_n_words=10, nr_repr_docs=5, nr_samples=500,
+                                      nr_candidate_words=used["candidate_words"], random_state=seed),
+                      MaximalMarginalRelevance(diversity=used["mmr_diversity"], top_n_words=10)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         topic_model.update_topics(docs, topics=topics.tolist(), vectorizer_model=vectorizer,
                                   ctfidf_model=ctfidf, representation_model=representation, top_n_words=10)
-    centroids = {int(t): c for t, c in zip(sorted(set(topics) - {-1}), _centroid_matrix(X, topics, outliers=False))}
-    # Keep the model consistent with our centroids (update_topics would otherwise use word embeddings).
+    theme_ids = sorted(set(topics.tolist()) - {-1})
+    centroids = dict(zip(theme_ids, _centroid_matrix(X, topics, outliers=False), strict=True))
+    # Keep the model's topic vectors = our centroids (update_topics would use word embeddings).
     topic_model.topic_embeddings_ = _centroid_matrix(X, topics)
     represent_seconds = time.perf_counter() - start
 
-    codebook_of = _codebook_ids(X, topics, original, loaded, prompts, codebook, used["codebook_min_similarity"])
-    assignments = _assignments(prepared, positions, topics, original, X, centroids, codebook_of)
-    topic_table, topic_words = _topic_table(topic_model, topics, codebook_of, codebook, assignments)
-    representative = _representative_docs(assignments, prepared[text_column], positions, X, topics, centroids,
+    codebook_of = _codebook_ids(X, original, encoder, prompts, codebook, used["codebook_min_similarity"])
+    codebook_of = {t: c for t, c in codebook_of.items() if t in centroids}
+    full_topics, full_original = _place_all(prepared, positions, topics, original, all_vectors, centroids,
+                                            used["outlier_threshold"])
+    assignments = _assignments(prepared, full_topics, full_original, all_vectors, centroids, codebook_of)
+    topic_table, topic_words = _topic_table(topic_model, theme_ids, codebook_of, codebook, assignments)
+    representative = _representative_docs(prepared[text_column], positions, X, topics, centroids,
                                           settings.max_quotes)
 
-    used["n_themes"] = int(len(centroids))
+    used["n_themes"] = len(centroids)
     used["outlier_share_before_reduction"] = float((original == -1).mean())
     used["outlier_share"] = float((topics == -1).mean())
+    used["n_very_short_placed"] = int(((full_topics >= 0) & ~mask & (full_topics != -2)).sum())
     stage = {
         "knn": reducer.seconds["knn"], "umap": reducer.seconds["umap"],
         "reduce": reducer.seconds["knn"] + reducer.seconds["umap"],
-        "cluster": float(type(clusterer).seconds),
+        "cluster": float(clusterer.seconds),
     }
     stage["represent"] = max(0.0, fit_seconds - stage["reduce"] - stage["cluster"]) + represent_seconds
     stage["outliers"] = outlier_seconds
@@ -689,6 +730,35 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
     )
 
 
+def _cached_encoder(loaded: LoadedModel, cache_dir: str | Path | None) -> Any:
+    """The loaded encoder as a BERTopic backend that reuses the embedding cache.
+
+    Labelling embeds thousands of candidate words and a few sample comments;
+    routing them through :func:`analysis.embeddings.embed_texts` means a rerun
+    embeds none of them again.
+    """
+    from bertopic.backend import BaseEmbedder
+
+    from analysis.embeddings import embed_texts
+
+    class CachedEncoder(BaseEmbedder):
+        def __init__(self) -> None:
+            super().__init__(embedding_model=loaded.model)
+            self.memo: dict[str, np.ndarray] = {}
+
+        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+            documents = [str(d) for d in documents]
+            missing = list(dict.fromkeys(d for d in documents if d not in self.memo))
+            if missing:
+                vectors, _ = embed_texts(missing, model=loaded, cache_dir=cache_dir)
+                self.memo.update(zip(missing, vectors, strict=True))
+            if not documents:
+                return np.zeros((0, loaded.model.get_embedding_dimension()), dtype=np.float32)
+            return np.stack([self.memo[d] for d in documents])
+
+    return CachedEncoder()
+
+
 def _centroid_matrix(X: np.ndarray, topics: np.ndarray, *, outliers: bool = True) -> np.ndarray:
     """Normalised mean embedding per topic, in topic order (-1 first when present and wanted)."""
     ids = sorted(set(topics.tolist()))
@@ -697,9 +767,8 @@ def _centroid_matrix(X: np.ndarray, topics: np.ndarray, *, outliers: bool = True
     return _normalise_rows(np.stack([X[topics == t].mean(axis=0) for t in ids])) if ids else np.zeros((0, X.shape[1]))
 
 
-def _codebook_ids(X: np.ndarray, topics: np.ndarray, original: np.ndarray, loaded: LoadedModel,
-                  prompts: list[str] | None, codebook: list[CodebookTheme] | None,
-                  min_similarity: float) -> dict[int, int]:
+def _codebook_ids(X: np.ndarray, original: np.ndarray, encoder: Any, prompts: list[str] | None,
+                  codebook: list[CodebookTheme] | None, min_similarity: float) -> dict[int, int]:
     """Topic -> codebook id, for topics formed by zero-shot matching.
 
     A topic is a codebook theme when most of the comments BERTopic put in it
@@ -709,10 +778,7 @@ def _codebook_ids(X: np.ndarray, topics: np.ndarray, original: np.ndarray, loade
     """
     if not prompts or not codebook:
         return {}
-    from analysis.embeddings import embed_texts
-
-    prompt_vectors, _ = embed_texts(prompts, model=loaded)
-    sims = X @ prompt_vectors.T
+    sims = X @ encoder.embed(prompts).T
     best = sims.argmax(axis=1)
     matched = sims.max(axis=1) >= min_similarity
     result: dict[int, int] = {}
@@ -721,30 +787,53 @@ def _codebook_ids(X: np.ndarray, topics: np.ndarray, original: np.ndarray, loade
         votes = pd.Series(best[members & matched]).value_counts()
         if len(votes) and votes.iloc[0] > members.sum() / 2:
             result[int(topic)] = codebook[int(votes.index[0])].id
-    return {t: c for t, c in result.items() if t in set(topics.tolist())}
+    return result
 
 
-def _assignments(prepared: pd.DataFrame, positions: np.ndarray, topics: np.ndarray, original: np.ndarray,
-                 X: np.ndarray, centroids: dict[int, np.ndarray], codebook_of: dict[int, int]) -> pd.DataFrame:
+def _place_all(prepared: pd.DataFrame, positions: np.ndarray, topics: np.ndarray, original: np.ndarray,
+               vectors: np.ndarray, centroids: dict[int, np.ndarray], threshold: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Themes for every input row: modelled rows as fitted, very short answers placed, non-answers -2.
+
+    A very short real answer ("Waiting time") takes the theme whose centroid
+    it is most similar to, if at least ``threshold`` (the outlier threshold),
+    else -1; it never shaped the themes.
+    """
     n_rows = len(prepared)
-    topic_col = np.full(n_rows, vocab.NON_ANSWER_THEME_ID, dtype=int)
-    topic_col[positions] = topics
-    prob = np.full(n_rows, np.nan)
+    full = np.full(n_rows, vocab.NON_ANSWER_THEME_ID, dtype=int)
+    full_original = full.copy()
+    full[positions] = topics
+    full_original[positions] = original
+    short = ~prepared["is_non_answer"].to_numpy(dtype=bool) & ~prepared["model_input"].to_numpy(dtype=bool)
+    if short.any():
+        if centroids:
+            ids = np.asarray(list(centroids))
+            sims = vectors[short] @ np.stack(list(centroids.values())).T
+            best = sims.argmax(axis=1)
+            placed = np.where(sims.max(axis=1) >= threshold, ids[best], vocab.OUTLIER_THEME_ID)
+        else:
+            placed = np.full(int(short.sum()), vocab.OUTLIER_THEME_ID)
+        full[short] = placed
+        full_original[short] = vocab.OUTLIER_THEME_ID
+    return full, full_original
+
+
+def _assignments(prepared: pd.DataFrame, topics: np.ndarray, original: np.ndarray, vectors: np.ndarray,
+                 centroids: dict[int, np.ndarray], codebook_of: dict[int, int]) -> pd.DataFrame:
+    prob = np.full(len(prepared), np.nan)
     for topic, centre in centroids.items():
         rows = topics == topic
-        prob[positions[rows]] = X[rows] @ centre
-    reassigned = np.zeros(n_rows, dtype=bool)
-    reassigned[positions] = (original == -1) & (topics != -1)
-    codebook_id = pd.array([codebook_of.get(int(t), pd.NA) for t in topic_col], dtype="Int64")
+        prob[rows] = vectors[rows] @ centre
+    codebook_id = pd.array([codebook_of.get(int(t), pd.NA) for t in topics], dtype="Int64")
     return pd.DataFrame({
-        "topic": topic_col, "probability": prob, "codebook_id": codebook_id,
+        "topic": topics, "probability": prob, "codebook_id": codebook_id,
         "model_input": prepared["model_input"].to_numpy(dtype=bool),
         "non_answer_kind": prepared["non_answer_kind"].astype("string").to_numpy(),
-        "reassigned": reassigned,
+        "reassigned": (original == vocab.OUTLIER_THEME_ID) & (topics >= 0),
     }, index=prepared.index)
 
 
-def _topic_table(topic_model: Any, topics: np.ndarray, codebook_of: dict[int, int],
+def _topic_table(topic_model: Any, theme_ids: list[int], codebook_of: dict[int, int],
                  codebook: list[CodebookTheme] | None, assignments: pd.DataFrame
                  ) -> tuple[pd.DataFrame, dict[int, dict[str, float]]]:
     names = {t.id: t.name for t in codebook or []}
@@ -754,7 +843,7 @@ def _topic_table(topic_model: Any, topics: np.ndarray, codebook_of: dict[int, in
     rows: list[dict[str, Any]] = []
     topic_words: dict[int, dict[str, float]] = {}
     sizes = assignments["topic"].value_counts()
-    for topic in sorted(set(topics.tolist()) - {-1}):
+    for topic in theme_ids:
         words = [w for w, _ in (topic_model.get_topic(topic) or []) if w]
         weights = np.asarray(ctfidf[topic + offset].todense()).ravel()
         top = np.argsort(-weights, kind="stable")[:TOPIC_WORDS_KEPT]
@@ -779,7 +868,7 @@ def _topic_table(topic_model: Any, topics: np.ndarray, codebook_of: dict[int, in
     return table, topic_words
 
 
-def _representative_docs(assignments: pd.DataFrame, text: pd.Series, positions: np.ndarray, X: np.ndarray,
+def _representative_docs(text: pd.Series, positions: np.ndarray, X: np.ndarray,
                          topics: np.ndarray, centroids: dict[int, np.ndarray], k: int) -> dict[int, list[int]]:
     """Up to k distinct comments per theme closest to its centroid (row positions in ``assignments``)."""
     texts = text.astype("string").fillna("").to_numpy(dtype=object)

@@ -118,20 +118,25 @@ def answer_summary(themed: pd.DataFrame, *, questions: Sequence[str] | None = No
                    respondent_column: str = "respondent_id") -> pd.DataFrame:
     """Per question: answers, non-answers, very short answers and substantive answers.
 
+    A non-answer ("nothing", "no comment", "N/A", ...) has theme -2 and is not in any base.
+    A very short answer (fewer words than ``themes.min_words``, ``non_answer_kind`` "very
+    short") is too short to shape a theme; the theme model still places it in the nearest
+    theme when it plainly belongs there, so it is counted here *and* stays in the base unless
+    it was also classed a non-answer (-2).
+
     Parameters
     ----------
     themed
-        Comments with ``question_id``, ``theme_id`` (-2 marks a non-answer or very short
-        answer) and ``non_answer_kind`` ("very short" for very short answers).
+        Comments with ``question_id``, ``theme_id`` and ``non_answer_kind``.
     questions
         Questions to report, in order (default: as found).
 
     Returns
     -------
     pd.DataFrame
-        ``question_id, n_comments, n_non_answers, n_very_short, n_substantive,
-        share_non_answer`` (non-answers and very short answers together, of all comments),
-        ``n_respondents_substantive``.
+        ``question_id, n_comments, n_non_answers`` (theme -2), ``n_very_short``,
+        ``n_substantive`` (not -2), ``share_non_answer`` (n_non_answers / n_comments),
+        ``share_very_short``, ``n_respondents_substantive``.
     """
     questions = list(questions) if questions is not None else list(dict.fromkeys(themed["question_id"]))
     rows = []
@@ -139,11 +144,13 @@ def answer_summary(themed: pd.DataFrame, *, questions: Sequence[str] | None = No
         sub = themed[themed["question_id"] == q]
         non = sub["theme_id"] == vocab.NON_ANSWER_THEME_ID
         kind = sub["non_answer_kind"].astype("string") if "non_answer_kind" in sub else pd.Series(pd.NA, index=sub.index)
-        very_short = non & (kind.str.casefold() == VERY_SHORT_KIND).fillna(False)
+        very_short = (kind.str.casefold() == VERY_SHORT_KIND).fillna(False).astype(bool)
+        n = len(sub)
         rows.append({
-            "question_id": q, "n_comments": len(sub), "n_non_answers": int((non & ~very_short).sum()),
+            "question_id": q, "n_comments": n, "n_non_answers": int(non.sum()),
             "n_very_short": int(very_short.sum()), "n_substantive": int((~non).sum()),
-            "share_non_answer": float(non.mean()) if len(sub) else np.nan,
+            "share_non_answer": float(non.mean()) if n else np.nan,
+            "share_very_short": float(very_short.mean()) if n else np.nan,
             "n_respondents_substantive": int(sub.loc[~non, respondent_column].nunique()),
         })
     return pd.DataFrame(rows)
@@ -681,7 +688,7 @@ def headline_metrics(themed: pd.DataFrame, table: pd.DataFrame, *, question_id: 
     Returns
     -------
     dict
-        ``n_comments, n_non_answers`` (including very short answers), ``n_very_short,
+        ``n_comments, n_non_answers`` (theme -2), ``n_very_short,
         share_non_answer`` (0..1), ``n_respondents_substantive, n_themes`` (reported themes),
         ``outlier_share`` (0..1), ``n_excluded_by_reviewer, suppressed`` and ``top_themes``:
         up to ``top`` of ``{theme_id, label, n, pct, ci_low, ci_high`` (percent, 0..100, as the
@@ -701,7 +708,7 @@ def headline_metrics(themed: pd.DataFrame, table: pd.DataFrame, *, question_id: 
     ]
     return {
         "n_comments": int(summary["n_comments"]),
-        "n_non_answers": int(summary["n_non_answers"] + summary["n_very_short"]),
+        "n_non_answers": int(summary["n_non_answers"]),
         "n_very_short": int(summary["n_very_short"]),
         "share_non_answer": float(summary["share_non_answer"]),
         "n_respondents_substantive": int(summary["n_respondents_substantive"]),
@@ -759,3 +766,61 @@ def themes_output(themes: pd.DataFrame) -> pd.DataFrame:
     for col in ("reviewed", "excluded", "split_requested"):
         out[col] = out[col].fillna(False).astype(bool)
     return out.sort_values("theme_id").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- ground truth (example)
+def ground_truth_labels(themed: pd.DataFrame, respondents: pd.DataFrame, truth: pd.DataFrame,
+                        file_of_input: dict[str, str]) -> pd.Series:
+    """The planted theme of each comment, where a generator's ground truth is available.
+
+    Joins comments to the ground truth through the respondent's source file and row
+    (``respondents.source_file`` is the config input name; ``truth.file`` the file name).
+
+    Parameters
+    ----------
+    themed
+        Comments with ``respondent_id`` and ``question_id``.
+    respondents
+        ``respondents.parquet``: ``respondent_id, source_file, source_row``.
+    truth
+        ``ground_truth_themes.csv``: ``file, row, question_id, theme_id`` (and ``row_status``).
+    file_of_input
+        Config input name -> file name (``{f.name: Path(f.path).name for f in config.inputs}``).
+
+    Returns
+    -------
+    pd.Series
+        Planted theme id (Int64; NA where the comment has no ground truth), same index as ``themed``.
+    """
+    if "row_status" in truth.columns:
+        truth = truth[truth["row_status"] == "kept"]
+    where = respondents.loc[:, ["respondent_id", "source_file", "source_row"]].copy()
+    where["file"] = where["source_file"].map(file_of_input)
+    keyed = truth.loc[:, ["file", "row", "question_id", "theme_id"]].drop_duplicates(["file", "row", "question_id"])
+    joined = (themed.loc[:, ["respondent_id", "question_id"]].reset_index()
+              .merge(where, on="respondent_id", how="left")
+              .merge(keyed, left_on=["file", "source_row", "question_id"], right_on=["file", "row", "question_id"],
+                     how="left"))
+    return pd.Series(joined["theme_id"].astype("Int64").to_numpy(), index=themed.index, name="true_theme_id")
+
+
+def codebook_recovery(themed: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
+    """Per planted theme: how many of its substantive comments the pipeline put under the same id.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``true_theme_id, n`` (substantive comments with that planted theme), ``recovered``
+        (placed in the theme with the same id), ``recall``, and ``precision`` (share of the
+        comments the pipeline gave that id that carry it in the ground truth).
+    """
+    frame = pd.DataFrame({"truth": truth.astype("Int64"), "theme": themed["theme_id"].astype("int64")})
+    frame = frame[frame["truth"].notna() & (frame["truth"] > 0) & (frame["theme"] != vocab.NON_ANSWER_THEME_ID)]
+    rows = []
+    for tid, group in frame.groupby("truth"):
+        given = frame[frame["theme"] == int(tid)]
+        hit = int((group["theme"] == int(tid)).sum())
+        rows.append({"true_theme_id": int(tid), "n": len(group), "recovered": hit,
+                     "recall": hit / len(group) if len(group) else np.nan,
+                     "precision": float((given["truth"] == int(tid)).mean()) if len(given) else np.nan})
+    return pd.DataFrame(rows, columns=["true_theme_id", "n", "recovered", "recall", "precision"])
