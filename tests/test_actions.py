@@ -137,3 +137,21 @@ def test_progress_with_year_named_cycles_and_no_earlier_actions(actions_log):
     only_current = act.progress_since_previous(clean, ["2024", "2025"])
     assert only_current.empty
     assert "No actions from earlier cycles" in act.progress_sentence(only_current)
+
+
+def test_actions_as_of_an_earlier_cycle(actions_log):
+    log = act.clean_actions(actions_log.assign(cycle=["2024", "2025", "2024", "2024", "2025"]))
+    as_of_2024 = act.actions_as_of(log, 2024)
+    # A3's 2025 status update and the 2025 actions are not visible from 2024.
+    assert list(as_of_2024["action_id"]) == ["A1", "A3"]
+    assert act.latest_actions(as_of_2024).set_index("action_id").loc["A3", "status"] == "Planned"
+    assert len(act.actions_as_of(log, 2025)) == len(log)
+    named = act.clean_actions(actions_log)  # cycle ids that are not years are kept
+    assert set(act.actions_as_of(named, 2024)["action_id"]) == {"A1", "A3"}
+
+
+def test_theme_counts_drops_themes_excluded_by_a_reviewer(assignments):
+    frame = assignments.assign(excluded=assignments["theme_id"] == 104)
+    counts = act.theme_counts(frame)
+    assert 104 not in set(counts["theme_id"])
+    assert counts.attrs["base"] == 40 + 25 + 6 + 9

@@ -280,3 +280,39 @@ def test_runner_module_imports_fast():
             " print(sorted(heavy & set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_rerunning_a_previous_cycle_reproduces_its_published_tables(tmp_path):
+    """Re-running config/example-2024.yaml gives byte-identical tables and recorded results."""
+    import yaml
+
+    from analysis import paths
+
+    config_file = paths.CONFIG_DIR / "example-2024.yaml"
+    if not (paths.EXAMPLE_RAW_DIR.is_dir() and config_file.is_file()):
+        pytest.skip("the bundled example data or config/example-2024.yaml is absent")
+    data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    data["inputs"] = [dict(f, path=str(paths.resolve(f["path"]))) for f in data["inputs"]]
+    # Processed tables and reports go to tmp; the embedding cache (keyed by model and text) is shared.
+    data["outputs"] = {"processed_dir": str(tmp_path / "processed"), "reports_dir": str(tmp_path / "reports"),
+                       "interim_dir": str(paths.INTERIM_DIR)}
+    if data.get("themes", {}).get("codebook"):
+        data["themes"]["codebook"] = str(paths.resolve(data["themes"]["codebook"]))
+    config = tmp_path / "example-2024.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+    first = runner.run_cycle(config, tmp_path / "first", progress=lambda _: None)
+    second = runner.run_cycle(config, tmp_path / "second", progress=lambda _: None)
+
+    def published(root: Path) -> dict[str, bytes]:
+        files = [*root.glob("tables/**/*.csv"), *root.glob("results/*.json")]
+        return {p.relative_to(root).as_posix(): p.read_bytes().replace(str(root).encode(), b"OUT") for p in files}
+
+    one, two = published(first), published(second)
+    assert any(name.startswith("tables/") for name in one), "the cycle published no tables"
+    assert sorted(one) == sorted(two)
+    differing = [name for name in one if one[name] != two[name]]
+    assert not differing, f"not reproduced byte for byte: {differing}"
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert manifest["cycle"] == "example-2024"

@@ -74,8 +74,9 @@ def theme_counts(
     Parameters
     ----------
     assignments
-        ``comment_id``, ``theme_id`` and, when available, ``theme_label`` and
-        ``question_id``. A comment may carry several themes (several rows).
+        ``comment_id``, ``theme_id`` and, when available, ``theme_label``,
+        ``question_id`` and ``excluded`` (rows of themes a reviewer excluded are
+        dropped). A comment may carry several themes (several rows).
     comments
         Optional processed comments (``comment_id``, ``respondent_id``): when
         given, people are counted once per theme even if they raised it in two
@@ -94,6 +95,9 @@ def theme_counts(
         :func:`action_coverage` for the published table.
     """
     frame = assignments.copy()
+    if "excluded" in frame.columns:
+        # Themes a reviewer excluded are not reported anywhere (notebook 02 contract).
+        frame = frame.loc[~frame["excluded"].astype("boolean").fillna(False)]
     frame["theme_id"] = _theme_ids(frame["theme_id"])
     if question_ids is not None and "question_id" in frame.columns:
         frame = frame.loc[frame["question_id"].astype("string").isin(list(question_ids)).fillna(False)]
@@ -150,6 +154,36 @@ def clean_actions(actions: pd.DataFrame) -> pd.DataFrame:
         out["updated_at"] = pd.to_datetime(out["updated_at"], errors="coerce")
     out["status"] = pd.Categorical(out["status"].astype("string"), categories=list(STATUS_ORDER), ordered=True)
     return out
+
+
+def actions_as_of(actions: pd.DataFrame, latest_wave: int) -> pd.DataFrame:
+    """The actions log as it stood at the end of a cycle's latest wave (year).
+
+    Re-running an earlier cycle must not show actions agreed, or statuses set,
+    after it: rows updated after ``latest_wave`` and rows whose ``cycle`` is a
+    later year are dropped. Rows without a date or with a non-year cycle id are kept.
+
+    Parameters
+    ----------
+    actions
+        Output of :func:`clean_actions`.
+    latest_wave
+        The cycle's latest wave (config ``latest_wave``), a year.
+
+    Returns
+    -------
+    pd.DataFrame
+    """
+    keep = pd.Series(True, index=actions.index)
+    if "updated_at" in actions.columns:
+        year = pd.to_datetime(actions["updated_at"], errors="coerce").dt.year
+        keep &= ~(year > latest_wave).fillna(False)
+    if "cycle" in actions.columns:
+        cycle = actions["cycle"].astype("string")
+        is_year = cycle.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
+        cycle_year = pd.to_numeric(cycle.where(is_year), errors="coerce")
+        keep &= ~(cycle_year > latest_wave).fillna(False)
+    return actions.loc[keep.astype(bool)]
 
 
 def latest_actions(actions: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "change over time: % positive, tests between waves, trends (respondent-level or aggregate CSV)"
+HELP = "change over time: %% positive, tests between waves, trends (respondent-level or aggregate CSV)"
 
 
 def add_cli(subparsers: argparse._SubParsersAction) -> None:

@@ -71,29 +71,66 @@ class ModelIntegrityError(UserError):
     exit_code = 2
 
 
-@dataclass(frozen=True)
 class LoadedModel:
-    """A loaded sentence-transformers encoder and where it came from.
+    """A verified local sentence-transformers encoder, loaded on first use.
+
+    The weights are hashed (and, for the packaged model, checked) when this is
+    created; the network itself (``model``) is only loaded when something has to
+    be embedded, so a rerun whose embeddings are all cached skips that cost.
 
     Attributes
     ----------
-    model
-        The ``SentenceTransformer`` (CPU).
     path
-        Folder it was loaded from.
+        Folder the model is loaded from.
     sha256
-        SHA-256 of its weights file.
+        SHA-256 of its weights file (recorded with every result).
     packaged
-        True for the packaged all-MiniLM-L6-v2 (checksum verified against the published one).
+        True for the packaged all-MiniLM-L6-v2 (checked against the published hash).
     name
         Human-readable model name for reports.
+    n_threads
+        Torch CPU threads used when encoding.
     """
 
-    model: Any
-    path: Path
-    sha256: str
-    packaged: bool
-    name: str
+    def __init__(self, path: Path, sha256: str, packaged: bool, name: str, n_threads: int) -> None:
+        self.path = path
+        self.sha256 = sha256
+        self.packaged = packaged
+        self.name = name
+        self.n_threads = n_threads
+        self._model: Any = None
+
+    def __repr__(self) -> str:
+        return f"LoadedModel(name={self.name!r}, sha256={self.sha256[:12]}..., loaded={self.is_loaded})"
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def model(self) -> Any:
+        """The ``SentenceTransformer`` (CPU), loaded offline on first access."""
+        if self._model is None:
+            set_offline_environment()
+            _configure_torch(self.n_threads)
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # a "Loading weights" bar per load is noise in notebooks
+            try:
+                encoder = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+            except (OSError, ValueError) as exc:
+                raise ModelNotFoundError(
+                    f"could not load a sentence-transformers model from {self.path}: {exc}"
+                ) from None
+            encoder.eval()
+            self._model = encoder
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        """Length of the embedding vectors."""
+        return _dimension(self.model)
 
 
 @dataclass(frozen=True)
@@ -193,7 +230,7 @@ def _configure_torch(n_threads: int) -> None:
 
 
 def load_model(model_path: str | Path | None = None, *, n_threads: int = DEFAULT_THREADS) -> LoadedModel:
-    """Load the encoder offline, once per process.
+    """Verify and (lazily) load the encoder offline, once per process.
 
     Parameters
     ----------
@@ -217,26 +254,12 @@ def load_model(model_path: str | Path | None = None, *, n_threads: int = DEFAULT
         raise ModelNotFoundError(f"embedding model folder not found: {folder}")
     sha = verify_packaged_weights(folder) if packaged else file_sha256(weights_file(folder))
     key = (str(folder), sha, n_threads)
-    if key in _MODEL_CACHE:
-        _configure_torch(n_threads)
-        return _MODEL_CACHE[key]
-    set_offline_environment()
-    _configure_torch(n_threads)
-    from sentence_transformers import SentenceTransformer
-
-    try:
-        encoder = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-    except (OSError, ValueError) as exc:
-        raise ModelNotFoundError(
-            f"could not load a sentence-transformers model from {folder}: {exc}"
-        ) from None
-    encoder.eval()
-    loaded = LoadedModel(
-        model=encoder, path=folder, sha256=sha, packaged=packaged,
-        name=PACKAGED_MODEL_NAME if packaged else folder.name,
-    )
-    _MODEL_CACHE[key] = loaded
-    return loaded
+    if key not in _MODEL_CACHE:
+        _MODEL_CACHE[key] = LoadedModel(
+            path=folder, sha256=sha, packaged=packaged,
+            name=PACKAGED_MODEL_NAME if packaged else folder.name, n_threads=n_threads,
+        )
+    return _MODEL_CACHE[key]
 
 
 def text_sha256(texts: Sequence[str]) -> list[str]:
@@ -305,7 +328,7 @@ def embed_texts(
     batch_size
         Encoder batch size (texts are batched by length by the encoder).
     n_threads
-        Torch CPU threads.
+        Torch CPU threads (ignored when ``model`` is given: it keeps its own).
     model
         An already loaded model (overrides ``model_path``).
 
@@ -333,19 +356,20 @@ def embed_texts(
     n_cached = len(vectors)
     todo = [k for k in unique_keys if k not in vectors]
     if todo:
-        _configure_torch(n_threads)
+        encoder = loaded.model
+        _configure_torch(loaded.n_threads)
         import torch
 
         with torch.inference_mode():
-            new = loaded.model.encode(
+            new = encoder.encode(
                 [first_text[k] for k in todo], batch_size=batch_size, show_progress_bar=False,
                 convert_to_numpy=True, normalize_embeddings=True,
             ).astype(np.float32)
         vectors.update(zip(todo, new, strict=True))
         if folder is not None:
             _append_cache(folder, index, todo, new)
-    dim = _dimension(loaded.model)
-    out = np.stack([vectors[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
+    out = (np.stack([vectors[k] for k in keys]).astype(np.float32) if keys
+           else np.zeros((0, loaded.dimension), np.float32))
     # Re-normalise: cached float32 rows stay unit length to rounding, this keeps it exact for cosine use.
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     out = out / np.where(norms > 0, norms, 1.0)

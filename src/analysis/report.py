@@ -52,10 +52,9 @@ Percentages: keys named ``pct``/``ci_*`` are 0..100; keys named ``*_share`` are 
 from __future__ import annotations
 
 import html as html_lib
-import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -764,7 +763,8 @@ def _jinja_env() -> Any:
 def _demote_headings(body: str, prefix: str) -> str:
     """Shift h1..h5 down one level and prefix ids, so notebooks can share one page."""
     body = re.sub(r"<(/?)h([1-5])\b", lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}", body)
-    body = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', body)
+    # Figure ids already carry the notebook stem and are referenced by their scripts: leave them.
+    body = re.sub(r'\bid="(?!figure-)([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', body)
     return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', body)
 
 
@@ -854,7 +854,3 @@ def build_report(
             raise ReportError(f"{path.name} would load from the network: {refs[0]}")
     return written
 
-
-def write_json(path: Path, data: Any) -> None:
-    """Stable JSON (sorted keys, UTF-8) for files other tools diff."""
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")

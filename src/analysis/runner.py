@@ -36,7 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -412,7 +412,7 @@ def run_cycle(
     target.parent.mkdir(parents=True, exist_ok=True)
     build_dir = target.parent / f".build-{config.cycle}-{secrets.token_hex(4)}"
     build_dir.mkdir()
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     progress(f"Running cycle {config.cycle!r}: {len(sources)} notebook(s), building in {build_dir}")
 
     runs: list[NotebookRun] = []
@@ -431,7 +431,7 @@ def run_cycle(
                 progress(f"[{number}/{len(sources)}] {source.stem} ... done in {seconds:.1f} s")
         progress("Exporting HTML pages ...")
         manifest = build_manifest(config, config_path, runs, output_dir=target, started_at=started_at,
-                                  finished_at=datetime.now(timezone.utc))
+                                  finished_at=datetime.now(UTC))
         (build_dir / "manifest.json").write_text(
             json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
         report.build_report(build_dir, config, manifest, self_contained=self_contained, final_dir=target)

@@ -446,14 +446,11 @@ class ExactKnnUMAP:
 
     def _layout(self, X: np.ndarray) -> np.ndarray:
         import umap
-        from sklearn.neighbors import NearestNeighbors
 
         n = X.shape[0]
         k = min(self.n_neighbors, n - 1)
         start = time.perf_counter()
-        # Brute force is exact, hence deterministic; for <100k comments it is also fast.
-        nn = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(X)
-        dist, idx = nn.kneighbors(X)
+        idx, dist = exact_cosine_knn(X, k)
         self.seconds["knn"] += time.perf_counter() - start
         start = time.perf_counter()
         _enable_numba_cache()
@@ -463,7 +460,7 @@ class ExactKnnUMAP:
             layout = umap.UMAP(
                 n_neighbors=k, n_components=min(self.n_components, max(2, n - 2)), min_dist=self.min_dist,
                 metric="cosine", random_state=self.random_state, n_jobs=1, n_epochs=self.n_epochs,
-                precomputed_knn=(idx, dist.astype(np.float32), None),
+                precomputed_knn=(idx, dist, None),
             ).fit_transform(X)
         self.seconds["umap"] += time.perf_counter() - start
         return np.asarray(layout, dtype=np.float32)
@@ -487,6 +484,43 @@ class ExactKnnUMAP:
             self._fitted_on = X
             return self.embedding_
         raise NotImplementedError("ExactKnnUMAP places only the comments it was fitted on")
+
+
+def exact_cosine_knn(X: np.ndarray, k: int, *, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours by cosine distance, each point first in its own list.
+
+    Brute force over row blocks (memory ``block x n``); exact, so the graph, and
+    hence the UMAP layout, does not depend on an approximate search's randomness.
+    Ties are broken by row order.
+
+    Parameters
+    ----------
+    X
+        L2-normalised rows.
+    k
+        Neighbours per point, including itself.
+
+    Returns
+    -------
+    (indices, distances)
+        int64 and float32 arrays of shape (n, k), nearest first.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    n = X.shape[0]
+    indices = np.empty((n, k), dtype=np.int64)
+    distances = np.empty((n, k), dtype=np.float32)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        dist = 1.0 - X[lo:hi] @ X.T
+        rows = np.arange(hi - lo)
+        # The point itself comes first (UMAP expects it), even when an identical comment ties with it.
+        dist[rows, rows + lo] = -1.0
+        part = np.argpartition(dist, k - 1, axis=1)[:, :k]
+        part_dist = np.take_along_axis(dist, part, axis=1)
+        order = np.lexsort((part, part_dist), axis=1)
+        indices[lo:hi] = np.take_along_axis(part, order, axis=1)
+        distances[lo:hi] = np.maximum(np.take_along_axis(part_dist, order, axis=1), 0.0)
+    return indices, distances
 
 
 _NUMBA_CACHE_ENABLED = False
@@ -743,8 +777,17 @@ def _cached_encoder(loaded: LoadedModel, cache_dir: str | Path | None) -> Any:
 
     class CachedEncoder(BaseEmbedder):
         def __init__(self) -> None:
-            super().__init__(embedding_model=loaded.model)
+            super().__init__(embedding_model=None)
             self.memo: dict[str, np.ndarray] = {}
+
+        # Loaded only if something is not in the cache yet.
+        @property
+        def embedding_model(self) -> Any:
+            return loaded.model
+
+        @embedding_model.setter
+        def embedding_model(self, value: Any) -> None:
+            pass
 
         def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
             documents = [str(d) for d in documents]
@@ -753,7 +796,7 @@ def _cached_encoder(loaded: LoadedModel, cache_dir: str | Path | None) -> Any:
                 vectors, _ = embed_texts(missing, model=loaded, cache_dir=cache_dir)
                 self.memo.update(zip(missing, vectors, strict=True))
             if not documents:
-                return np.zeros((0, loaded.model.get_embedding_dimension()), dtype=np.float32)
+                return np.zeros((0, loaded.dimension), dtype=np.float32)
             return np.stack([self.memo[d] for d in documents])
 
     return CachedEncoder()

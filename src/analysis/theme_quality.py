@@ -124,16 +124,21 @@ def npmi_coherence(texts: Sequence[str], top_words: Mapping[int, Sequence[str]] 
     return pd.DataFrame(rows)
 
 
-def agreement(topics: pd.Series | np.ndarray, labels: pd.Series | np.ndarray) -> dict[str, float]:
+def agreement(topics: pd.Series | np.ndarray, labels: pd.Series | np.ndarray, *,
+              include_non_answers: bool = False) -> dict[str, float]:
     """NMI and ARI between theme assignments and reference labels.
 
     Parameters
     ----------
     topics
-        Theme per comment (-2 rows are dropped; -1 is kept as one group).
+        Theme per comment (-1 is kept as one group).
     labels
         Reference label per comment (human code, or another run's themes);
         missing labels are dropped.
+    include_non_answers
+        False (default): score substantive comments only (-2 rows dropped).
+        True: keep -2 as one more group, which is how a reader sees the
+        output and how a model that does not set non-answers aside is scored.
 
     Returns
     -------
@@ -144,7 +149,9 @@ def agreement(topics: pd.Series | np.ndarray, labels: pd.Series | np.ndarray) ->
 
     t = pd.Series(np.asarray(topics, dtype=int))
     lab = pd.Series(np.asarray(labels, dtype=object)).astype("string")
-    keep = (t != vocab.NON_ANSWER_THEME_ID).to_numpy() & lab.notna().to_numpy()
+    keep = lab.notna().to_numpy()
+    if not include_non_answers:
+        keep &= (t != vocab.NON_ANSWER_THEME_ID).to_numpy()
     if keep.sum() == 0:
         return {"nmi": float("nan"), "ari": float("nan"), "n": 0}
     t_kept, lab_kept = t[keep].to_numpy(), lab[keep].to_numpy(dtype=object)

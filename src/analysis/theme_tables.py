@@ -516,7 +516,8 @@ def plot_theme_sizes(table: pd.DataFrame, *, title: str | None = None, max_theme
     if title:
         ax.set_title(title, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
+    # Headroom for the suptitle that analysis.figures.show_figure adds.
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     return fig
 
 
@@ -558,11 +559,12 @@ def plot_group_heatmap(by_group: pd.DataFrame, *, title: str | None = None, max_
     ax.set_yticks(range(matrix.shape[0]), list(matrix.index))
     fig.colorbar(image, ax=ax, label="% of group's respondents")
     if suppressed_groups:
-        fig.text(0.01, 0.01, "* hatched: fewer respondents than the suppression threshold; not shown.",
+        fig.text(0.01, 0.005, "* hatched: fewer respondents than the suppression threshold; not shown.",
                  fontsize=8)
     if title:
         ax.set_title(title, loc="left")
-    fig.tight_layout()
+    # Headroom for the suptitle that analysis.figures.show_figure adds.
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     return fig
 
 
@@ -580,7 +582,7 @@ def alt_group_heatmap(by_group: pd.DataFrame, question_label: str, group_name: s
     return text
 
 
-def plot_theme_trends(trend: pd.DataFrame, *, title: str | None = None, max_themes: int = 6) -> Any:
+def plot_theme_trends(trend: pd.DataFrame, *, title: str | None = None, max_themes: int = 5) -> Any:
     """Line chart of the largest themes' prevalence by wave, with Wilson 95% bands."""
     import matplotlib.pyplot as plt
 
@@ -594,7 +596,7 @@ def plot_theme_trends(trend: pd.DataFrame, *, title: str | None = None, max_them
         waves = t["wave"].astype(int).to_numpy()
         ax.plot(waves, t["pct"].astype(float) * 100, marker="o", color=colour, label=str(t["label"].iloc[0]))
         ax.fill_between(waves, t["ci_low"].astype(float) * 100, t["ci_high"].astype(float) * 100,
-                        color=colour, alpha=0.12, linewidth=0)
+                        color=colour, alpha=0.08, linewidth=0)
     ax.set_ylabel("% of respondents (95% CI)")
     ax.set_xlabel("Wave")
     ax.set_xticks(sorted(shown["wave"].dropna().astype(int).unique()))
@@ -602,7 +604,8 @@ def plot_theme_trends(trend: pd.DataFrame, *, title: str | None = None, max_them
     ax.spines[["top", "right"]].set_visible(False)
     if title:
         ax.set_title(title, loc="left")
-    fig.tight_layout()
+    # Headroom for the suptitle that analysis.figures.show_figure adds.
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     return fig
 
 
