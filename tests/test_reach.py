@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,7 +105,13 @@ def test_representation_excludes_not_stated_and_outside_area_and_suppresses_smal
     assert by_borough.attrs["not_stated"] == 2
     harrow = by_borough.set_index("borough").loc["Harrow"]
     assert harrow["suppressed"] and pd.isna(harrow["respondents"]) and pd.isna(harrow["ratio"])
-    assert not harrow["under_represented"]  # never flag a handful of people
+    # 4 of 107 against 40% of the population: hidden numbers, but clearly a group we barely heard from.
+    assert harrow["under_represented"]
+    flagged = reach.under_represented_groups({"borough": by_borough})
+    assert flagged.loc[0, "group"] == "Harrow" and flagged.loc[0, "suppressed"]
+    sentence = reach.representation_sentences(flagged, ratio_threshold=0.8, threshold=10)[0]
+    assert sentence == ("Harrow (borough): fewer than 10 respondents against 40% of the population, "
+                        "far fewer than expected.")
     by_age = reach.representation(resp, population, "age_band", threshold=10, ratio_threshold=0.8)
     assert by_age.attrs["base"] == 50 + 50 + 4 + 2
     assert by_age.attrs["not_stated"] == 3
@@ -130,7 +138,14 @@ def test_cross_representation_and_publishability(population):
     assert reach.cross_is_publishable(cross, min_share_published=0.5)
     assert not reach.cross_is_publishable(cross, min_share_published=0.6)
     flagged = reach.under_represented_groups({"borough x age band": cross})
-    assert all(" / " in g for g in flagged["group"])
+    assert set(flagged["group"]) == {"Harrow / 25-34", "Harrow / 65-74", "Ealing / 65-74"}
+    by_borough = reach.representation(resp, population, "borough", threshold=10, ratio_threshold=0.8)
+    assert bool(by_borough.set_index("borough").loc["Harrow", "under_represented"])
+    nested = reach.under_represented_groups({"borough": by_borough, "borough x age band": cross})
+    # Harrow's cells repeat Harrow's own shortfall and are left out; Ealing's older people are a specific gap.
+    assert list(nested["group"]) == ["Harrow", "Ealing / 65-74"]
+    sentences = reach.representation_sentences(nested, ratio_threshold=0.8)
+    assert "(borough × age band)" in sentences[1]
 
 
 def test_no_flag_sentence_quotes_threshold():
@@ -172,3 +187,114 @@ def test_reach_totals():
     totals = reach.reach_totals(activities, resp)
     assert totals == {"activities": 2, "participants": 20, "respondents": 2, "boroughs_with_activity": 2}
     assert np.isfinite(totals["participants"])
+
+
+def test_format_table_and_html_table():
+    table = pd.DataFrame({"borough": ["Brent", "Harrow"], "respondents": pd.array([1234, pd.NA], dtype="Float64"),
+                          "respondent_share": [0.1625, None], "ci_low": [0.1344, None], "ci_high": [0.1952, None],
+                          "ratio": [1.016, None], "under_represented": [False, True]})
+    shown = reach.format_table(
+        table, {"borough": "Borough", "respondents": "Respondents", "respondent_share": "% of respondents",
+                "interval": "95% interval", "ratio": "Ratio", "under_represented": "Under-represented"},
+        counts=["respondents"], shares=["respondent_share"], ratios=["ratio"], flags=["under_represented"],
+        intervals={"interval": ("ci_low", "ci_high")})
+    assert list(shown.columns) == ["Borough", "Respondents", "% of respondents", "95% interval", "Ratio",
+                                   "Under-represented"]
+    assert shown.iloc[0].tolist() == ["Brent", "1,234", "16.2", "13.4 to 19.5", "1.02", ""]
+    assert shown.iloc[1].tolist() == ["Harrow", "–", "–", "–", "–", "Yes"]
+    html = reach.html_table(shown, "Representation by borough & more")
+    assert "<caption>Representation by borough &amp; more</caption>" in html
+    assert "<th>Borough</th>" in html and ">0<" not in html  # no index column
+
+
+def test_a_gap_within_a_flagged_group_is_still_named():
+    """Asian residents of Harrow: a deeper gap inside an overall shortfall is reported, not hidden."""
+    population = pd.DataFrame({
+        "borough": ["Brent", "Brent", "Harrow", "Harrow"],
+        "age_band": ["35-44"] * 4,
+        "ethnicity": ["Asian or Asian British", "White"] * 2,
+        "population": [30000, 30000, 45000, 15000],
+    })
+    rows = ([("Brent", "Asian or Asian British")] * 90 + [("Brent", "White")] * 100
+            + [("Harrow", "Asian or Asian British")] * 12 + [("Harrow", "White")] * 98)
+    resp = pd.DataFrame(rows, columns=["borough", "ethnicity"]).assign(
+        respondent_id=[f"R{i}" for i in range(len(rows))], age_band="35-44")
+    single = reach.representation(resp, population, "ethnicity", threshold=10, ratio_threshold=0.8)
+    cross = reach.representation(resp, population, ["borough", "ethnicity"], threshold=10, ratio_threshold=0.8)
+    assert bool(single.set_index("ethnicity").loc["Asian or Asian British", "under_represented"])
+    cell = cross.set_index(["borough", "ethnicity"]).loc[("Harrow", "Asian or Asian British")]
+    assert cell["under_represented"] and cell["beyond_parts"]
+    flagged = reach.under_represented_groups({"ethnicity": single, "borough x ethnicity": cross})
+    assert "Harrow / Asian or Asian British" in set(flagged["group"])
+    assert "Brent / Asian or Asian British" not in set(flagged["group"])
+
+
+def test_notebook_04_on_the_example_finds_the_planted_gaps(tmp_path):
+    """Run notebook 04 on the cleaned example with the true themes as assignments.
+
+    The example generator plants under-representation (README: Hillingdon, Hounslow,
+    16-24 year olds, Asian residents of Harrow) and an actions log referencing codebook ids.
+    """
+    import json
+
+    import yaml
+
+    from analysis import actions as act
+    from analysis import paths, runner
+    from analysis.clean import run_cleaning, write_processed
+    from analysis.config import load_config
+
+    truth_file = paths.EXAMPLE_RAW_DIR / "ground_truth_themes.csv"
+    if not truth_file.is_file():
+        pytest.skip("the bundled example data is absent (python -m analysis make-example)")
+    data = yaml.safe_load(paths.EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    data["inputs"] = [dict(f, path=str(paths.resolve(f["path"]))) for f in data["inputs"]]
+    data["outputs"] = {"processed_dir": str(tmp_path / "processed"), "reports_dir": str(tmp_path / "reports")}
+    data["themes"]["codebook"] = str(paths.resolve(data["themes"]["codebook"]))
+    config_path = tmp_path / "example.yaml"
+    config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    config = load_config(config_path)
+    processed = config.processed_path()
+    write_processed(run_cleaning(config), processed)
+
+    # Theme assignments as notebook 02 writes them, from the generator's ground truth.
+    respondents = pd.read_parquet(processed / "respondents.parquet")
+    comments = pd.read_parquet(processed / "comments.parquet")
+    file_of = {f.name: Path(f.path).name for f in config.inputs}
+    truth = pd.read_csv(truth_file)
+    keyed = comments.merge(respondents[["respondent_id", "source_file", "source_row"]], on="respondent_id")
+    keyed = keyed.assign(file=keyed["source_file"].map(file_of), row=keyed["source_row"])
+    assigned = keyed.merge(truth[["file", "row", "question_id", "theme_id", "theme"]],
+                           on=["file", "row", "question_id"], how="inner")
+    assert len(assigned) > 0.9 * len(comments)
+    assignments = pd.DataFrame({"comment_id": assigned["comment_id"], "question_id": assigned["question_id"],
+                                "theme_id": assigned["theme_id"].astype("int64"),
+                                "theme_label": assigned["theme"].astype("string")})
+    assignments.to_parquet(processed / "theme_assignments.parquet", index=False)
+
+    out = runner.run_cycle(config_path, tmp_path / "report",
+                           notebooks=[str(paths.NOTEBOOKS_DIR / "04_reach_and_actions.ipynb")],
+                           progress=lambda _: None)
+    rec = json.loads((out / "results" / "04_reach_and_actions.json").read_text())
+
+    flagged = {(r["dimension"], r["group"]) for r in rec["under_represented"]}
+    for planted in [("borough", "Hillingdon"), ("borough", "Hounslow"), ("age_band", "16-24"),
+                    ("borough x ethnicity", "Harrow / Asian or Asian British")]:
+        assert planted in flagged, planted
+    assert ("borough", "Kensington and Chelsea") not in flagged  # over-represented by design
+    assert rec["respondents"] == int(((respondents["dataset"] == "engagement_survey")
+                                      & (respondents["wave"] == config.latest_wave)).sum())
+
+    # Leading themes without an action: the top themes of the latest wave minus those in the actions log.
+    latest = comments.loc[comments["wave"] == config.latest_wave, "comment_id"]
+    latest_truth = assignments.loc[assignments["comment_id"].isin(latest) & (assignments["theme_id"] > 0)]
+    people = latest_truth.merge(comments[["comment_id", "respondent_id"]], on="comment_id")
+    top = people.groupby("theme_id")["respondent_id"].nunique().sort_values(ascending=False, kind="stable")
+    log = act.actions_as_of(act.clean_actions(pd.read_parquet(processed / "actions.parquet")), config.latest_wave)
+    expected = {int(t) for t in top.head(10).index if int(t) not in set(log["theme_id"].dropna().astype(int))}
+    assert {t["theme_id"] for t in rec["themes_without_action"]} == expected
+    assert len(rec["leading_themes"]) == 10
+    assert sum(rec["actions_by_status"].values()) == rec["actions_total"] == log["action_id"].nunique()
+    assert (out / "tables" / "you_said_we_did.csv").is_file()
+    reader = (out / "04_reach_and_actions.html").read_text(encoding="utf-8")
+    assert "Harrow / Asian or Asian British" in reader and "<caption>" in reader

@@ -150,6 +150,13 @@ def test_remote_resources_detects_cdn_scripts_styles_and_module_imports(tmp_path
     report.assert_offline(tmp_path)
 
 
+def test_formatting_helpers():
+    assert report.fmt_pct(45.55) == "46%" and report.fmt_pct(None) == "–" and report.fmt_pct(float("nan")) == "–"
+    assert report.fmt_int(12345.0) == "12,345"
+    assert report.fmt_interval(40.1, 50.3) == "40% to 50%"
+    assert [report.fmt_points(v) for v in (4.6, -1.2, 0.2, 1.0)] == ["+5 points", "-1 point", "0 points", "+1 point"]
+
+
 def test_align_numeric_columns():
     html = ("<table><thead><tr><th></th><th>group</th><th>n</th><th>pct</th></tr></thead><tbody>"
             "<tr><th>0</th><td>Staff</td><td>1,204</td><td>45.2%</td></tr>"

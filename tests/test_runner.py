@@ -294,9 +294,10 @@ def test_rerunning_a_previous_cycle_reproduces_its_published_tables(tmp_path):
         pytest.skip("the bundled example data or config/example-2024.yaml is absent")
     data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
     data["inputs"] = [dict(f, path=str(paths.resolve(f["path"]))) for f in data["inputs"]]
-    # Processed tables and reports go to tmp; the embedding cache (keyed by model and text) is shared.
+    # Everything goes to tmp, the embedding cache too: a cache shared with a concurrent run could be read
+    # half-written, and the second run then also shows that a warm cache changes nothing.
     data["outputs"] = {"processed_dir": str(tmp_path / "processed"), "reports_dir": str(tmp_path / "reports"),
-                       "interim_dir": str(paths.INTERIM_DIR)}
+                       "interim_dir": str(tmp_path / "interim")}
     if data.get("themes", {}).get("codebook"):
         data["themes"]["codebook"] = str(paths.resolve(data["themes"]["codebook"]))
     config = tmp_path / "example-2024.yaml"

@@ -58,7 +58,7 @@ def _first_cycle():
 
 def test_first_cycle_codebook_keeps_id_and_model_themes_get_ids_from_100_by_size():
     mapping, registry, cents = _first_cycle()
-    ids = dict(zip(mapping["topic"], mapping["theme_id"]))
+    ids = dict(zip(mapping["topic"], mapping["theme_id"], strict=True))
     assert ids[0] == 3
     # the larger model theme gets the smaller new id
     assert ids[1] == FIRST_MODEL_ID and ids[2] == FIRST_MODEL_ID + 1
@@ -101,7 +101,7 @@ def test_matching_is_one_to_one_best_total_similarity():
     topics = _topics({8: 10, 9: 60})
     new_cents = {8: _blend(1, 8, 0.95), 9: _blend(1, 9, 0.85)}
     mapping, _, _ = match_to_registry(topics, new_cents, registry, cents, cycle="B", threshold=0.6)
-    ids = dict(zip(mapping["topic"], mapping["theme_id"]))
+    ids = dict(zip(mapping["topic"], mapping["theme_id"], strict=True))
     assert ids[8] == 100
     assert ids[9] == 102  # the other becomes new, not a second "100"
     assert mapping["theme_id"].is_unique
@@ -138,7 +138,7 @@ def test_ids_are_never_reused_even_after_a_rerun_drops_a_theme():
     topics = _topics({0: 40, 1: 30, 2: 22}, codebook={0: 3})
     new_cents = {0: _basis(0), 1: _basis(1), 2: _basis(10)}
     mapping, registry2, cents2 = match_to_registry(topics, new_cents, registry, cents, cycle="A", threshold=0.6)
-    ids = dict(zip(mapping["topic"], mapping["theme_id"]))
+    ids = dict(zip(mapping["topic"], mapping["theme_id"], strict=True))
     assert ids[1] == 100 and mapping.set_index("topic").loc[1, "status"] == "new"
     assert ids[2] == 102  # not 101: 101 was used by the earlier run
     status = cycle_status(registry2, "A").set_index("theme_id")

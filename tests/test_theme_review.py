@@ -217,7 +217,7 @@ def test_decisions_stick_across_a_rerun_that_renumbers_topics(tmp_path):
     topics, cents, comments = fit([0, 1, 2])
     m1 = match_to_registry(topics, cents, empty_registry(), {}, cycle="c", threshold=0.6)
     save_registry(m1.registry, m1.centroids, reg_file)
-    ids = dict(zip(m1.mapping["label"], m1.mapping["theme_id"]))
+    ids = dict(zip(m1.mapping["label"], m1.mapping["theme_id"], strict=True))
     decisions_file = tmp_path / "c.csv"
     decisions_file.write_text(
         "theme_id,label,merge_into,exclude,reviewer\n"
@@ -226,12 +226,29 @@ def test_decisions_stick_across_a_rerun_that_renumbers_topics(tmp_path):
     topics2, cents2, comments2 = fit([2, 0, 1])  # same themes, different topic numbers
     registry, reg_cents = load_registry(reg_file)
     m2 = match_to_registry(topics2, cents2, registry, reg_cents, cycle="c", threshold=0.6)
-    assert dict(zip(m2.mapping["label"], m2.mapping["theme_id"])) == ids
+    assert dict(zip(m2.mapping["label"], m2.mapping["theme_id"], strict=True)) == ids
     themes = m2.mapping.rename(columns={"label": "auto_label"})
     result = apply_decisions(apply_mapping(comments2, m2.mapping), themes,
                              load_decisions(decisions_file, themes["theme_id"]))
-    labels = dict(zip(result.themes["theme_id"], result.themes["label"]))
+    labels = dict(zip(result.themes["theme_id"], result.themes["label"], strict=True))
     assert labels[ids["travel"]] == "Travel costs"
     assert ids["parking"] not in labels
     parked = result.assignments[result.assignments["comment_id"].str.startswith("parking")]
     assert (parked["theme_id"] == ids["meetings"]).all()
+
+
+def test_decision_drift_flags_a_theme_that_changed_since_review(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("theme_id,top_words,label,reviewer\n"
+                    "100,travel; expenses; paid,Travel costs,AB\n"
+                    "101,meetings; evening,Meeting times,AB\n", encoding="utf-8")
+    from analysis.theme_review import decision_drift
+
+    decisions = load_decisions(path, THEME_IDS)
+    themes = _themes()
+    assert decision_drift(decisions, themes).empty  # same words as in the sheet
+    themes.loc[themes["theme_id"] == 101, "top_words"] = pd.Series([["parking", "car", "evening"]],
+                                                                    index=themes.index[themes["theme_id"] == 101])
+    drift = decision_drift(decisions, themes)
+    assert list(drift["theme_id"]) == [101] and drift.loc[0, "row"] == 3
+    assert drift.loc[0, "overlap"] == pytest.approx(1 / 4)

@@ -145,7 +145,7 @@ def test_quotes_never_from_small_groups_and_within_length():
     quotes = select_quotes(themed, threshold=THRESHOLD, max_quotes=3)
     chosen = themed.set_index("comment_id").loc[quotes["comment_id"]]
     cells = themed.groupby(["respondent_type", "borough"], dropna=False)["respondent_id"].transform("nunique")
-    sizes = dict(zip(themed["comment_id"], cells))
+    sizes = dict(zip(themed["comment_id"], cells, strict=True))
     assert all(sizes[c] >= THRESHOLD for c in quotes["comment_id"])
     assert themed.loc[harrow, "comment_id"] not in set(quotes["comment_id"])
     assert themed.loc[long_idx, "comment_id"] not in set(quotes["comment_id"])
@@ -279,8 +279,46 @@ def test_real_fft_comments_tables_and_quotes_respect_small_groups():
 
     quotes = select_quotes(themed, threshold=THRESHOLD, max_quotes=3, scope_columns=("question_id",))
     cells = themed.groupby(["respondent_type", "borough"], dropna=False)["respondent_id"].transform("nunique")
-    cell_of = dict(zip(themed["comment_id"], cells))
+    cell_of = dict(zip(themed["comment_id"], cells, strict=True))
     assert len(quotes) > 20
     assert all(cell_of[c] >= THRESHOLD for c in quotes["comment_id"])
     chosen = themed.set_index("comment_id").loc[quotes["comment_id"]]
     assert chosen["n_words"].between(8, 60).all()
+
+
+def test_ground_truth_join_and_codebook_recovery():
+    from analysis.theme_tables import codebook_recovery, ground_truth_labels
+
+    themed = pd.DataFrame({"respondent_id": ["a", "a", "b", "c", "d"],
+                           "question_id": ["q1", "q2", "q1", "q1", "q1"],
+                           "theme_id": [5, 100, 5, -2, 7]}, index=[10, 11, 12, 13, 14])
+    respondents = pd.DataFrame({"respondent_id": ["a", "b", "c", "d"], "source_file": ["in1", "in1", "in2", "in2"],
+                                "source_row": [2, 3, 2, 9]})
+    truth = pd.DataFrame({"file": ["one.csv", "one.csv", "one.csv", "two.csv", "two.csv"],
+                          "row": [2, 2, 3, 2, 3], "question_id": ["q1", "q2", "q1", "q1", "q1"],
+                          "theme_id": [5, 6, 7, -2, 5],
+                          "row_status": ["kept", "kept", "kept", "kept", "kept"]})
+    labels = ground_truth_labels(themed, respondents, truth, {"in1": "one.csv", "in2": "two.csv"})
+    assert list(labels.index) == [10, 11, 12, 13, 14]
+    assert labels.tolist()[:4] == [5, 6, 7, -2] and pd.isna(labels.iloc[4])  # d's row 9 has no truth
+    rec = codebook_recovery(themed, labels).set_index("true_theme_id")
+    assert rec.loc[5, "recovered"] == 1 and rec.loc[5, "recall"] == 1.0
+    assert rec.loc[5, "precision"] == pytest.approx(0.5)  # theme 5 also holds b's planted-7 answer
+    assert rec.loc[7, "recall"] == 0.0 and rec.loc[6, "recall"] == 0.0
+
+
+def test_quality_sentences_cover_what_was_measured():
+    from analysis.theme_tables import quality_sentences
+
+    base = {"outlier_share": 0.05, "diversity": 0.9, "coherence_npmi": 0.1}
+    assert len(quality_sentences(base)) == 3
+    lines = quality_sentences({**base, "stability": {"second_seed": 2, "ari": 0.7, "nmi": 0.8}})
+    assert "adjusted Rand index of 0.70" in lines[-1] and "seed 2" in lines[-1]
+
+
+def test_quote_markdown_escapes_html_and_markup():
+    from analysis.theme_tables import quote_markdown
+
+    out = quote_markdown("Staff <b>never</b> *listened* to [NAME]\n  at all")
+    assert "<b>" not in out and "&lt;b&gt;" in out
+    assert r"\*listened\*" in out and r"\[NAME\]" in out and "\n" not in out

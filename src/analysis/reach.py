@@ -20,6 +20,11 @@ For each group ``g`` of a dimension (borough, age band, ethnicity, ...):
   **and** the interval excludes 1 (``p_high / P < 1``). Requiring both stops a
   small group being flagged on noise alone and a large group being flagged for
   a trivially small shortfall.
+
+Groups with fewer respondents than the suppression threshold have their count,
+share, interval and ratio blanked, but can still be flagged: "fewer than 10
+respondents against 12% of the population" reveals nobody, and the groups we
+barely heard from are exactly the ones this analysis exists to find.
 """
 
 from __future__ import annotations
@@ -231,9 +236,9 @@ def representation(
         Column name, or list of columns for a cross (e.g. borough x age band).
     threshold
         Suppression threshold: a group with 1..threshold-1 respondents has its
-        count, share, interval and ratio blanked (``suppressed`` True) and is
-        never flagged, so a published flag can never point at a handful of people.
-        Zero respondents are shown (nobody heard from reveals no one).
+        count, share, interval and ratio blanked (``suppressed`` True); its flag
+        is kept (see the module docstring). Zero respondents are shown (nobody
+        heard from reveals no one).
     ratio_threshold
         Representation ratio below which a group may be flagged (config
         ``reach.under_represented_ratio``).
@@ -248,7 +253,8 @@ def representation(
         Dimension column(s), ``respondents``, ``respondent_share``, ``ci_low``,
         ``ci_high`` (shares 0..1), ``population``, ``population_share``,
         ``ratio``, ``ratio_low``, ``ratio_high``, ``under_represented`` (bool),
-        ``suppressed`` (bool). ``attrs["base"]`` holds the respondent base and
+        for a cross also ``beyond_parts`` (bool: flagged, and the interval lies
+        below the ratio of each of its parts), ``suppressed`` (bool). ``attrs["base"]`` holds the respondent base and
         ``attrs["not_stated"]`` how many were left out for not stating.
         Groups that appear among respondents but not in the benchmark are dropped
         (they have no population share) and counted in ``attrs["not_in_benchmark"]``.
@@ -289,14 +295,24 @@ def representation(
     table["ratio"] = ratio
     table["ratio_low"] = ratio_low
     table["ratio_high"] = ratio_high
-    small = is_suppressed(table["respondents"], threshold)
     table["under_represented"] = (
-        (table["ratio"] < ratio_threshold) & (table["ratio_high"] < 1) & ~small
+        (table["ratio"] < ratio_threshold) & (table["ratio_high"] < 1)
     ).fillna(False).astype(bool)
     columns = keys + [
         "respondents", "respondent_share", "ci_low", "ci_high", "population",
         "population_share", "ratio", "ratio_low", "ratio_high", "under_represented",
     ]
+    if len(keys) > 1:
+        # Is the cell's shortfall deeper than that of each of its parts (e.g. Asian residents of Harrow
+        # against Harrow and against Asian residents overall)? Only this yes/no is published.
+        deeper = pd.Series(True, index=table.index)
+        for key in keys:
+            part = representation(respondents, population, key, threshold=1, ratio_threshold=ratio_threshold,
+                                  alpha=alpha, outside_values=outside_values)
+            part_ratio = table[key].map(part.set_index(key)["ratio"].astype(float))
+            deeper &= (table["ratio_high"] < part_ratio).fillna(False)
+        table["beyond_parts"] = deeper.astype(bool) & table["under_represented"]
+        columns.append("beyond_parts")
     out = suppress(
         table[columns], "respondents", threshold,
         value_columns=["respondents", "respondent_share", "ci_low", "ci_high", "ratio", "ratio_low", "ratio_high"],
@@ -329,40 +345,62 @@ def cross_is_publishable(table: pd.DataFrame, *, min_share_published: float = 0.
     return float((~table["suppressed"]).mean()) >= min_share_published
 
 
-def under_represented_groups(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def under_represented_groups(tables: dict[str, pd.DataFrame], *, hide_nested: bool = True) -> pd.DataFrame:
     """Collect the flagged groups of several representation tables into one list.
 
     Parameters
     ----------
     tables
-        Dimension name -> output of :func:`representation` (single dimension or cross).
+        Name -> output of :func:`representation` (single dimension or cross).
+    hide_nested
+        Leave out a flagged cross cell (e.g. Hillingdon / 25-34) when one of its
+        parts (Hillingdon, or 25-34) is flagged on its own, unless the cell's
+        shortfall is clearly deeper than each part's (``beyond_parts``): the list
+        then names specific gaps (e.g. Asian residents of Harrow) rather than
+        repeating a borough's shortfall in every age band.
 
     Returns
     -------
     pd.DataFrame
         ``dimension``, ``group`` (cross groups joined with " / "), ``respondent_share``,
-        ``population_share``, ``ratio``, ``ratio_low``, ``ratio_high``; sorted by ratio.
+        ``population_share``, ``ratio``, ``ratio_low``, ``ratio_high`` (missing when
+        suppressed), ``suppressed``; sorted by dimension order then ratio.
     """
+    flagged_single: set[tuple[str, str]] = set()
+    for table in tables.values():
+        keys = table.attrs.get("dimension") or []
+        if len(keys) == 1:
+            flagged_single |= {(keys[0], str(v)) for v in table.loc[table["under_represented"], keys[0]]}
     rows = []
-    for name, table in tables.items():
+    for order, (name, table) in enumerate(tables.items()):
         keys = table.attrs.get("dimension") or [name]
-        flagged = table.loc[table["under_represented"]]
-        for _, row in flagged.iterrows():
+        for _, row in table.loc[table["under_represented"]].iterrows():
+            if (hide_nested and len(keys) > 1 and not bool(row.get("beyond_parts", False))
+                    and any((k, str(row[k])) in flagged_single for k in keys)):
+                continue
             rows.append({
                 "dimension": name,
                 "group": " / ".join(str(row[k]) for k in keys),
-                "respondent_share": float(row["respondent_share"]),
+                "respondent_share": row["respondent_share"],
                 "population_share": float(row["population_share"]),
-                "ratio": float(row["ratio"]),
-                "ratio_low": float(row["ratio_low"]),
-                "ratio_high": float(row["ratio_high"]),
+                "ratio": row["ratio"],
+                "ratio_low": row["ratio_low"],
+                "ratio_high": row["ratio_high"],
+                "suppressed": bool(row["suppressed"]),
+                "_order": order,
             })
-    out = pd.DataFrame(rows, columns=["dimension", "group", "respondent_share", "population_share",
-                                      "ratio", "ratio_low", "ratio_high"])
-    return out.sort_values(["ratio", "dimension", "group"], kind="stable").reset_index(drop=True)
+    columns = ["dimension", "group", "respondent_share", "population_share", "ratio", "ratio_low", "ratio_high",
+               "suppressed"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    out = pd.DataFrame(rows)
+    for col in ("respondent_share", "ratio", "ratio_low", "ratio_high"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    out = out.sort_values(["_order", "ratio", "group"], kind="stable", na_position="first")
+    return out[columns].reset_index(drop=True)
 
 
-def representation_sentences(flagged: pd.DataFrame, *, ratio_threshold: float) -> list[str]:
+def representation_sentences(flagged: pd.DataFrame, *, ratio_threshold: float, threshold: int = 10) -> list[str]:
     """Plain-English "who we have not heard from" sentences.
 
     Parameters
@@ -371,6 +409,8 @@ def representation_sentences(flagged: pd.DataFrame, *, ratio_threshold: float) -
         Output of :func:`under_represented_groups`.
     ratio_threshold
         The threshold used, quoted in the sentence when nobody is flagged.
+    threshold
+        Suppression threshold, quoted for groups whose numbers are hidden.
 
     Returns
     -------
@@ -384,12 +424,17 @@ def representation_sentences(flagged: pd.DataFrame, *, ratio_threshold: float) -
         ]
     sentences = []
     for row in flagged.itertuples(index=False):
-        label = DIMENSION_LABELS.get(row.dimension, row.dimension.replace("_", " ").capitalize())
-        sentences.append(
-            f"{row.group} ({label.lower()}): {row.respondent_share:.0%} of respondents against "
-            f"{row.population_share:.0%} of the population, a representation ratio of {row.ratio:.2f} "
-            f"(95% interval {row.ratio_low:.2f} to {row.ratio_high:.2f})."
-        )
+        parts = [DIMENSION_LABELS.get(d, d.replace("_", " ")).lower() for d in row.dimension.split(" x ")]
+        label = " × ".join(parts)
+        if row.suppressed:
+            sentences.append(
+                f"{row.group} ({label}): fewer than {threshold} respondents against {row.population_share:.0%} "
+                "of the population, far fewer than expected.")
+        else:
+            sentences.append(
+                f"{row.group} ({label}): {row.respondent_share:.0%} of respondents against "
+                f"{row.population_share:.0%} of the population, a representation ratio of {row.ratio:.2f} "
+                f"(95% interval {row.ratio_low:.2f} to {row.ratio_high:.2f}).")
     return sentences
 
 
@@ -534,7 +579,7 @@ def representation_figure(table: pd.DataFrame, label_column: str, *, title: str)
     from analysis.figures import GREY, PALETTE
 
     shown = table.loc[~table["suppressed"]].sort_values("ratio", kind="stable")
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(len(shown), 3) + 1.2))
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(len(shown), 3) + 1.4))
     y = np.arange(len(shown))
     ratio = shown["ratio"].astype(float).to_numpy()
     low = shown["ratio_low"].astype(float).to_numpy()
@@ -547,10 +592,103 @@ def representation_figure(table: pd.DataFrame, label_column: str, *, title: str)
     ax.set_xlabel("Representation ratio (share of respondents ÷ share of population); 1 = in proportion")
     ax.set_xlim(left=0)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
+    fig.set_layout_engine("constrained")  # leaves room for the title show_figure adds
     flagged = shown.loc[shown["under_represented"], label_column].astype(str).tolist()
     hidden = int(table["suppressed"].sum())
     alt = (f"{title}. Dot plot of representation ratios with 95% intervals for {len(shown)} groups; "
            + (f"under-represented (orange): {', '.join(flagged)}." if flagged else "no group is clearly under-represented.")
            + (f" {hidden} group(s) with fewer respondents than the suppression threshold are not shown." if hidden else ""))
     return fig, alt
+
+
+# --------------------------------------------------------------------------- presentation
+def format_table(
+    table: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    counts: Sequence[str] = (),
+    percents: Sequence[str] = (),
+    shares: Sequence[str] = (),
+    ratios: Sequence[str] = (),
+    flags: Sequence[str] = (),
+    intervals: dict[str, tuple[str, str]] | None = None,
+    share_intervals: bool = True,
+    missing: str = "–",
+) -> pd.DataFrame:
+    """A reader-facing copy of a table: words for headers, numbers as formatted text.
+
+    Parameters
+    ----------
+    table
+        Any published (already suppressed) table.
+    columns
+        Source column -> header, in display order; other columns are dropped.
+        A key may name a new column created by ``intervals``.
+    counts
+        Whole numbers with thousands separators ("1,234").
+    percents
+        Values already 0..100, one decimal ("45.2").
+    shares
+        Values 0..1 shown as percentages, one decimal.
+    ratios
+        Two decimals ("0.42").
+    flags
+        Booleans shown as "Yes" or blank.
+    intervals
+        New column -> (low column, high column), shown as "13.4 to 19.5".
+    share_intervals
+        Interval bounds are shares (0..1) rather than percentages.
+    missing
+        Text for a missing or suppressed value.
+
+    Returns
+    -------
+    pd.DataFrame
+        Strings only, columns renamed and ordered as ``columns``.
+    """
+    out = table.copy()
+
+    def fmt(values: pd.Series, pattern: str, scale: float = 1.0) -> pd.Series:
+        numbers = pd.to_numeric(values, errors="coerce").astype(float) * scale
+        return pd.Series([missing if pd.isna(v) else pattern.format(v) for v in numbers], index=values.index,
+                         dtype="string")
+
+    for col in counts:
+        out[col] = fmt(out[col], "{:,.0f}")
+    for col in percents:
+        out[col] = fmt(out[col], "{:.1f}")
+    for col in shares:
+        out[col] = fmt(out[col], "{:.1f}", 100.0)
+    for col in ratios:
+        out[col] = fmt(out[col], "{:.2f}")
+    for col in flags:
+        out[col] = out[col].map(lambda v: "Yes" if v is True or v == 1 else "").astype("string")
+    scale = 100.0 if share_intervals else 1.0
+    for name, (low, high) in (intervals or {}).items():
+        lo = pd.to_numeric(out[low], errors="coerce").astype(float) * scale
+        hi = pd.to_numeric(out[high], errors="coerce").astype(float) * scale
+        text = [missing if pd.isna(a) or pd.isna(b) else f"{a:.1f} to {b:.1f}" for a, b in zip(lo, hi, strict=True)]
+        out[name] = pd.Series(text, index=out.index, dtype="string")
+    shown = out[list(columns)].rename(columns=columns)
+    return shown.astype("string").fillna(missing)
+
+
+def html_table(frame: pd.DataFrame, caption: str) -> str:
+    """A formatted table as accessible HTML with a caption (no index column).
+
+    Parameters
+    ----------
+    frame
+        Usually the output of :func:`format_table`.
+    caption
+        What the table shows; read out by screen readers before the table.
+
+    Returns
+    -------
+    str
+        ``<table>`` markup; display it with ``IPython.display.HTML``.
+    """
+    import html
+
+    markup = frame.to_html(index=False, border=0, escape=True, classes="dataframe report-data")
+    return markup.replace(">", f">\n<caption>{html.escape(caption)}</caption>", 1)

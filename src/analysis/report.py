@@ -119,6 +119,16 @@ def fmt_int(value: Any) -> str:
     return "–" if number is None else f"{number:,.0f}"
 
 
+def fmt_points(value: Any) -> str:
+    """A change in percentage points: ``4.6`` -> ``"+5 points"``, ``-1.2`` -> ``"-1 point"``."""
+    number = _num(value)
+    if number is None:
+        return "–"
+    rounded = round(number)
+    sign = "+" if rounded > 0 else "" if rounded == 0 else "-"
+    return f"{sign}{abs(rounded)} point{'' if abs(rounded) == 1 else 's'}"
+
+
 def fmt_interval(low: Any, high: Any, digits: int = 0) -> str:
     """``(40.1, 50.3)`` -> ``"40% to 50%"``."""
     lo, hi = _num(low), _num(high)
@@ -756,7 +766,8 @@ def _jinja_env() -> Any:
         autoescape=jinja2.select_autoescape(["html", "j2", "html.j2"], default=True),
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(pct=fmt_pct, int=fmt_int, interval=fmt_interval, status_class=_status_class)
+    env.filters.update(pct=fmt_pct, int=fmt_int, interval=fmt_interval, points=fmt_points,
+                       status_class=_status_class)
     return env
 
 

@@ -149,7 +149,7 @@ def agreement(topics: pd.Series | np.ndarray, labels: pd.Series | np.ndarray, *,
 
     t = pd.Series(np.asarray(topics, dtype=int))
     lab = pd.Series(np.asarray(labels, dtype=object)).astype("string")
-    keep = lab.notna().to_numpy()
+    keep = lab.notna().to_numpy().copy()
     if not include_non_answers:
         keep &= (t != vocab.NON_ANSWER_THEME_ID).to_numpy()
     if keep.sum() == 0:

