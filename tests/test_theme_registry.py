@@ -114,6 +114,12 @@ def test_hungarian_prefers_global_optimum_over_greedy():
     assert pairs == {(0, 1), (1, 0)}
 
 
+def test_one_clear_match_beats_two_marginal_ones():
+    # Raw total similarity would prefer 0.62 + 0.62 over 0.95; identity should not.
+    sim = np.array([[0.95, 0.62], [0.62, 0.0]])
+    assert [(r, c) for r, c, _ in one_to_one_matches(sim, 0.6)] == [(0, 0)]
+
+
 @pytest.mark.parametrize(("cos", "continues"), [(0.6, True), (0.59, False)])
 def test_threshold_edge_is_inclusive(cos, continues):
     _, registry, cents = _first_cycle()
@@ -165,11 +171,23 @@ def test_unchanged_rerun_is_idempotent_and_files_are_byte_identical(tmp_path):
     assert (path.read_bytes(), centroids_path(path).read_bytes()) == first
 
 
-def test_rerunning_an_earlier_cycle_is_refused():
+def test_rerunning_an_earlier_cycle_reproduces_it_and_leaves_later_cycles_alone():
+    topics_a = _topics({0: 40, 1: 30, 2: 20}, codebook={0: 3})
+    cents_a = {0: _basis(0), 1: _basis(1), 2: _basis(2)}
+    map_a, registry, cents = _first_cycle()
+    _, registry2, cents2 = match_to_registry(_topics({0: 10}), {0: _basis(4)}, registry, cents,
+                                             cycle="B", threshold=0.6)
+    again, registry3, cents3 = match_to_registry(topics_a, cents_a, registry2, cents2, cycle="A", threshold=0.6)
+    pd.testing.assert_frame_equal(again, map_a)
+    pd.testing.assert_frame_equal(registry3.reset_index(drop=True), registry2.reset_index(drop=True))
+    assert cents3.keys() == cents2.keys()
+
+
+def test_rerunning_an_earlier_cycle_differently_is_refused():
     _, registry, cents = _first_cycle()
     _, registry2, cents2 = match_to_registry(_topics({0: 10}), {0: _basis(4)}, registry, cents,
                                              cycle="B", threshold=0.6)
-    with pytest.raises(RegistryError, match="already followed by 'B'"):
+    with pytest.raises(RegistryError, match="already build on those ids"):
         match_to_registry(_topics({0: 10}), {0: _basis(4)}, registry2, cents2, cycle="A", threshold=0.6)
 
 

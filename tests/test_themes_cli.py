@@ -13,7 +13,7 @@ import pytest
 from analysis import paths, vocab
 from analysis.cli import main
 from tests.conftest import FFT_CSV
-from tests.theme_corpus import make_corpus
+from tests.test_theme_model import make_corpus
 
 FFT_FIRST_CODE, FFT_LAST_CODE = "Not assigned", "Positive experience & gratitude"
 

@@ -25,6 +25,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "analysis.runner",
     "analysis.deidentify",
     "analysis.themes_cli",
+    "analysis.theme_review",
     "analysis.change_cli",
 )
 

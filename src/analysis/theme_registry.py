@@ -259,7 +259,8 @@ def match_to_registry(
         as returned by :func:`load_registry`.
     cycle
         This cycle's id. Rerunning the latest cycle replaces its rows; rerunning an earlier
-        cycle is refused because later cycles' ids depend on it.
+        cycle replays it against the registry as it stood then and is refused only if it
+        would change ids that later cycles use.
     threshold
         Cosine similarity a theme needs to continue an earlier theme (``themes.match_threshold``);
         a similarity equal to the threshold matches.
@@ -279,12 +280,28 @@ def match_to_registry(
     registry = _typed(registry) if len(registry) else empty_registry()
     order = cycle_order(registry)
     if cycle in order and order[-1] != cycle:
+        # Rerunning an earlier cycle (to reproduce its published tables): replay it against the
+        # registry as it stood then, and accept it only if it gives the ids it gave before,
+        # since later cycles' ids depend on them. The later cycles' rows are left untouched.
         later = order[order.index(cycle) + 1:]
-        raise RegistryError(
-            f"theme registry: cycle {cycle!r} was already followed by {', '.join(map(repr, later))}; "
-            "rerunning it would change theme ids that later cycles use. Restore the registry "
-            "from version control or run the latest cycle instead."
+        in_later = registry["cycle"].isin(later)
+        replay = match_to_registry(
+            topics, centroids, registry[~in_later],
+            {k: v for k, v in registry_centroids.items() if k[0] not in later},
+            cycle=cycle, threshold=threshold,
         )
+        before = sort_registry(registry[registry["cycle"] == cycle])[["theme_id", "status"]].reset_index(drop=True)
+        after = sort_registry(replay.registry[replay.registry["cycle"] == cycle])[["theme_id", "status"]].reset_index(drop=True)
+        if not before.equals(after):
+            raise RegistryError(
+                f"theme registry: rerunning cycle {cycle!r} gives different themes than its first run, and "
+                f"{', '.join(map(repr, later))} already build on those ids. Rerun it with the same data, "
+                "config and seed, or restore the registry from the later cycle's report."
+            )
+        merged = _typed(pd.concat([replay.registry, registry[in_later]], ignore_index=True))
+        merged_centroids = dict(replay.centroids)
+        merged_centroids.update({k: v for k, v in registry_centroids.items() if k[0] in later})
+        return RegistryMatch(replay.mapping, sort_registry(merged), merged_centroids)
     _check_dimensions(centroids, registry_centroids)
 
     earlier = registry[registry["cycle"] != cycle]

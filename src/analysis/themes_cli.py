@@ -144,7 +144,6 @@ def human_labels(frame: Any, path: Path, *, label_column: str | None, onehot: st
 def theme_table(topics: Any, assignments: Any, *, threshold: int) -> Any:
     """Themes with counts, % of substantive comments and Wilson 95% CI; small counts blanked."""
     import numpy as np
-    import pandas as pd
 
     from analysis import vocab
     from analysis.proportions import is_suppressed, wilson_ci
@@ -394,7 +393,6 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(settings.model_path)
     texts = prepared["text"].fillna("").tolist()
     embed_rows = ~prepared["is_non_answer"].to_numpy(dtype=bool)
-    vectors = np.zeros((len(texts), 0), dtype=np.float32)
     embedded, stats = embed_texts([t for t, keep in zip(texts, embed_rows, strict=True) if keep],
                                   model=model, cache_dir=cache)
     vectors = np.zeros((len(texts), embedded.shape[1]), dtype=np.float32)
