@@ -26,6 +26,10 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) ## Create .venv and install torch (CPU) and the package with its dev extras
 
 report: $(STAMP) ## Run the whole example cycle and build reports/example/index.html
+	@# The example is compared with its previous cycle, so build that first (once).
+	@if [ "$(CONFIG)" = "config/example.yaml" ] && [ ! -f reports/example-2024/index.html ]; then \
+		echo "Building the previous example cycle (example-2024) for comparison"; \
+		$(PY) -m analysis run config/example-2024.yaml; fi
 	$(PY) -m analysis run $(CONFIG)
 
 test: $(STAMP) ## Run the full test suite (notebooks included)

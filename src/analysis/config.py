@@ -151,7 +151,10 @@ class Themes(_Strict):
     min_samples: int | None = Field(None, ge=1)
     outlier_threshold: float = Field(0.3, ge=0, le=1, description="Similarity needed to reassign an outlier.")
     ngram_max: int = Field(2, ge=1, le=3)
-    codebook: Path | None = None
+    codebook: Path | None = Field(None, description="YAML of expected themes (fixed ids 1-99) for guided modelling.")
+    codebook_min_similarity: float = Field(
+        0.5, ge=0, le=1, description="Similarity a comment needs to a codebook theme to take that theme's fixed name.")
+    torch_threads: int = Field(2, ge=1, description="CPU threads for the sentence encoder.")
     registry: Path | None = Field(None, description="Theme registry CSV; None = <outputs.processed_dir>/theme_registry.csv.")
     review_dir: Path | None = Field(None, description="Folder of analysts' decisions files <cycle>.csv; None = config/reviews.")
     match_threshold: float = Field(

@@ -146,7 +146,6 @@ class ThemeFit:
 
 
 #: Cosine similarity a comment needs to a codebook theme to take it (zero-shot), unless configured.
-DEFAULT_CODEBOOK_MIN_SIMILARITY = 0.5
 #: UMAP optimisation epochs: umap-learn's own choice for large data; the layout only feeds clustering.
 DEFAULT_UMAP_EPOCHS = 200
 #: Fewest substantive comments a model is fitted on; fewer is reported as a user error.
@@ -410,8 +409,7 @@ def resolve_settings(settings: Themes, n_documents: int, *, seed: int) -> dict[s
         "min_df": scaled_min_df(n_documents),
         "ngram_max": settings.ngram_max,
         "outlier_threshold": settings.outlier_threshold,
-        "codebook_min_similarity": getattr(settings, "codebook_min_similarity",
-                                           DEFAULT_CODEBOOK_MIN_SIMILARITY),
+        "codebook_min_similarity": settings.codebook_min_similarity,
         "n_epochs": DEFAULT_UMAP_EPOCHS,
         "candidate_words": 50,
         "mmr_diversity": 0.3,
