@@ -104,7 +104,7 @@ def worker_ours(cache: Path, stability: bool) -> dict:
     model = load_model()
     keep = ~prepared["is_non_answer"].to_numpy()
     vectors = np.zeros((len(frame), 384), dtype=np.float32)
-    vectors[keep], stats = embed_texts(prepared.loc[keep, TEXT].tolist(), model=model, cache_dir=cache)
+    vectors[keep], stats = embed_texts(prepared.loc[keep, "model_text"].tolist(), model=model, cache_dir=cache)
     t_embed = time.perf_counter() - t
     fit = fit_themes(prepared, vectors, Themes(), seed=2025, text_column=TEXT, question_column=QUESTION,
                      model=model, cache_dir=cache)

@@ -258,7 +258,25 @@ def prepare_comments(comments: pd.DataFrame, *, text_column: str = "text",
     # A very short real answer ("Waiting time") is kept but flagged; its kind survives.
     out["non_answer_kind"] = kind.where(is_non | short).to_numpy()
     out["model_input"] = (~is_non & ~short).to_numpy()
+    out[MODEL_TEXT] = model_text(text).to_numpy()
     return out
+
+
+#: De-identification placeholders ("[EMAIL]") say nothing about a theme; left in, they pull
+#: every comment that had an identifier towards one "[NAME] [EMAIL]" theme.
+_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|NHS_NUMBER|POSTCODE|URL|DOB|NAME)\]")
+#: Column of prepared comments holding the text that is embedded and counted.
+MODEL_TEXT = "model_text"
+
+
+def model_text(text: pd.Series) -> pd.Series:
+    """The text the model sees: de-identification placeholders removed, spaces tidied.
+
+    Quotes shown to readers keep the placeholders; only embedding and word counts
+    use this version.
+    """
+    cleaned = text.astype("string").fillna("").str.replace(_PLACEHOLDER, " ", regex=True)
+    return cleaned.str.replace(r"\s+", " ", regex=True).str.strip()
 
 
 def non_answer_counts(prepared: pd.DataFrame, *, question_column: str | None = "question_id") -> pd.DataFrame:
@@ -665,7 +683,8 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
     all_vectors = _normalise_rows(np.asarray(embeddings, dtype=np.float32))
     mask = prepared["model_input"].to_numpy(dtype=bool)
     positions = np.flatnonzero(mask)
-    docs = prepared[text_column].astype("string").fillna("").to_numpy(dtype=object)[mask].tolist()
+    source = MODEL_TEXT if MODEL_TEXT in prepared.columns else text_column
+    docs = prepared[source].astype("string").fillna("").to_numpy(dtype=object)[mask].tolist()
     X = all_vectors[mask]
     n = len(docs)
     if n < MIN_DOCUMENTS:

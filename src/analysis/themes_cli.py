@@ -391,7 +391,7 @@ def run(args: argparse.Namespace) -> int:
     comments = pd.DataFrame({"text": frame[args.text_column].astype("string")})
     prepared = prepare_comments(comments, text_column="text", question_column=None, min_words=args.min_words)
     model = load_model(settings.model_path)
-    texts = prepared["text"].fillna("").tolist()
+    texts = prepared["model_text"].fillna("").tolist()
     embed_rows = ~prepared["is_non_answer"].to_numpy(dtype=bool)
     embedded, stats = embed_texts([t for t, keep in zip(texts, embed_rows, strict=True) if keep],
                                   model=model, cache_dir=cache)
