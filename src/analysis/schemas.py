@@ -175,6 +175,16 @@ def empty_frame(schema: pa.DataFrameSchema) -> pd.DataFrame:
                          for name, col in schema.columns.items()})
 
 
+def _plain_type(dtype: object) -> str:
+    name = str(dtype)
+    if name.startswith(("str", "string")):
+        return "text"
+    if name.startswith("datetime64"):
+        return "date"
+    return {"int64": "whole number", "Int64": "whole number", "Float64": "number", "float64": "number",
+            "bool": "yes/no", "boolean": "yes/no"}.get(name, name)
+
+
 def data_dictionary() -> pd.DataFrame:
     """One row per processed column: table, column, type, nullable, allowed values, description."""
     rows = []
@@ -188,7 +198,7 @@ def data_dictionary() -> pd.DataFrame:
             rows.append({
                 "table": table,
                 "column": name,
-                "type": str(column.dtype),
+                "type": _plain_type(column.dtype),
                 "nullable": bool(column.nullable),
                 "allowed_values": allowed,
                 "description": column.description or "",

@@ -330,7 +330,9 @@ def validate_decisions(decisions: pd.DataFrame, theme_ids: list[int] | set[int] 
     for d in decisions.itertuples():
         if d.theme_id not in known:
             raise InputFileError(path, f"theme {d.theme_id} is not a theme of this run "
-                                 f"(known ids: {_short_list(known)})", row=d.row, column="theme_id")
+                                 f"(known ids: {_short_list(known)}). Theme ids come from the theme registry: if "
+                                 "this cycle follows an earlier one, run the earlier cycle first (make report does), "
+                                 "or correct the id", row=d.row, column="theme_id")
         if pd.isna(d.merge_into):
             continue
         target = int(d.merge_into)
