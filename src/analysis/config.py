@@ -248,6 +248,24 @@ class CycleConfig(_Strict):
         return [f for f in self.inputs if f.dataset == dataset]
 
 
+def read_yaml(path: Path, what: str = "config") -> object:
+    """Parse a YAML file, turning a missing file or bad YAML into a :class:`ConfigError`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for the message ("config", "codebook").
+    """
+    if not path.is_file():
+        raise ConfigError(f"{what} file not found: {path}")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{what} {path.name}: not valid YAML ({exc})") from None
+
+
 def _format_validation_error(path: Path, error: ValidationError) -> str:
     lines = [f"config {path.name}: {error.error_count()} problem(s)"]
     for err in error.errors():
@@ -282,12 +300,7 @@ def load_config(path: str | Path, *, check_files: bool = True) -> CycleConfig:
         With one message naming every bad key or missing file (exit code 2).
     """
     path = paths.resolve(path) if not Path(path).exists() else Path(path).resolve()
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config {path.name}: not valid YAML ({exc})") from None
+    raw = read_yaml(path, "config")
     if not isinstance(raw, dict):
         raise ConfigError(f"config {path.name}: expected a mapping of keys at the top level")
     try:

@@ -15,15 +15,16 @@ import numpy as np
 import pandas as pd
 
 
-def _to_jsonable(value: Any) -> Any:
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types: numpy scalars to Python, NaN/NA/NaT to null, DataFrames to records, paths to strings."""
     if isinstance(value, dict):
-        return {str(k): _to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_to_jsonable(v) for v in value]
+        return [to_jsonable(v) for v in value]
     if isinstance(value, pd.DataFrame):
-        return _to_jsonable(value.to_dict(orient="records"))
-    if isinstance(value, (np.integer,)):
-        return int(value)
+        return to_jsonable(value.to_dict(orient="records"))
+    if isinstance(value, np.generic) and not isinstance(value, (np.floating, np.bool_)):
+        return value.item()
     if isinstance(value, (np.floating, float)):
         return None if np.isnan(value) else float(value)
     if isinstance(value, (np.bool_,)):
@@ -62,7 +63,7 @@ def record(output_dir: str | Path, notebook: str, metrics: dict[str, Any]) -> Pa
     path = results_dir(output_dir) / f"{notebook}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     current: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    current.update(_to_jsonable(metrics))
+    current.update(to_jsonable(metrics))
     path.write_text(json.dumps(current, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return path
 

@@ -330,17 +330,11 @@ def load_codebook(path: str | Path) -> list[CodebookTheme]:
     ConfigError
         Missing file, bad YAML, ids outside 1..99 or repeated, missing names.
     """
-    import yaml
-
     from analysis import paths
+    from analysis.config import read_yaml
 
     path = paths.resolve(path)
-    if not path.is_file():
-        raise ConfigError(f"codebook not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"codebook {path.name}: not valid YAML ({exc})") from None
+    raw = read_yaml(path, "codebook")
     items = raw.get("themes") if isinstance(raw, dict) else None
     if not isinstance(items, list) or not items:
         raise ConfigError(f"codebook {path.name}: expected a non-empty list under 'themes:'")

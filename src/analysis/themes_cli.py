@@ -361,6 +361,7 @@ def run(args: argparse.Namespace) -> int:
     from analysis import paths, vocab
     from analysis.config import Themes
     from analysis.embeddings import default_cache_dir, embed_texts, load_model
+    from analysis.recording import to_jsonable
     from analysis.theme_model import fit_themes, load_codebook, prepare_comments
     from analysis.theme_quality import (
         agreement,
@@ -446,7 +447,7 @@ def run(args: argparse.Namespace) -> int:
         "stage_seconds": fit.stage_seconds,
         "seconds_total": time.perf_counter() - start,
     })
-    (out / "quality.json").write_text(json.dumps(_jsonable(quality), indent=2, sort_keys=True) + "\n",
+    (out / "quality.json").write_text(json.dumps(to_jsonable(quality), indent=2, sort_keys=True) + "\n",
                                       encoding="utf-8")
 
     quotes: dict[int, list[str]] = {}
@@ -462,7 +463,7 @@ def run(args: argparse.Namespace) -> int:
         over_time = crosstab(a, label_of, periods(frame[args.time_column], args.time_freq),
                              threshold=args.suppression_threshold)
     html = render_report(title=f"Themes in {path.name} ({args.text_column})", table=table, quotes=quotes,
-                         quality=_jsonable(quality), non_answers=non_answers, by_group=by_group,
+                         quality=to_jsonable(quality), non_answers=non_answers, by_group=by_group,
                          group_name=args.group_column, over_time=over_time, threshold=args.suppression_threshold)
     (out / "report.html").write_text(html, encoding="utf-8")
 
@@ -490,25 +491,3 @@ def _non_answer_table(assignments: Any, threshold: int) -> Any:
         rows.append({"Kind": kind, "Answers": "–" if hidden else int(n),
                      "% of question's answers": "–" if hidden else f"{100 * n / total:.1f}%"})
     return pd.DataFrame(rows, columns=["Kind", "Answers", "% of question's answers"])
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types: numpy scalars to Python, NaN/NA to null, paths to strings."""
-    import math
-
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA:
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
