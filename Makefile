@@ -50,8 +50,9 @@ validate: $(STAMP) ## Check the raw inputs of CONFIG and print every problem
 clean-data: $(STAMP) ## Clean CONFIG's inputs into data/processed/<cycle>/ without running notebooks
 	$(PY) -m analysis clean $(CONFIG)
 
-bench: $(STAMP) ## Run the benchmarks in bench/ (not tests: timings live here)
-	$(PY) bench/bench_themes.py
+SIZES ?= 7900 30000 100000 300000
+bench: $(STAMP) ## Stage and end-to-end benchmarks at several sizes (e.g. make bench SIZES="7900 30000")
+	$(PY) bench/bench_scale.py --sizes $(SIZES) --precisions fp32 bf16 int8 --agreement 30000 --dask 10000 --imports
 
 bench-themes: $(STAMP) ## Benchmark theme modelling on the real labelled comments in ../shared
 	$(PY) bench/bench_themes.py

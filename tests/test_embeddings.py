@@ -114,7 +114,7 @@ def test_cache_embeds_each_text_once(tmp_path: Path, model: emb.LoadedModel) -> 
     assert (stats3.n_cached, stats3.n_embedded) == (1, 1)
     np.testing.assert_allclose(more[0], first[3], atol=1e-6)
 
-    folder = tmp_path / emb.PUBLISHED_SHA256[:12]
+    folder = tmp_path / model.cache_key
     assert (folder / "index.parquet").is_file()
     assert len(list(folder.glob("shard-*.npy"))) == 2
 
@@ -133,3 +133,57 @@ def test_empty_input_and_non_strings(model: emb.LoadedModel) -> None:
     assert vectors.shape == (0, 384) and stats.n_texts == 0
     with pytest.raises(TypeError, match="strings"):
         emb.embed_texts(["fine", None], model=model)  # type: ignore[list-item]
+
+
+def test_precision_is_part_of_the_cache_key(tmp_path: Path, model: emb.LoadedModel) -> None:
+    texts = ["The nurses were kind and explained everything.", "Parking was impossible at the hospital."]
+    full, _ = emb.embed_texts(texts, model=model, cache_dir=tmp_path)
+    quantised = emb.load_model(precision="int8")
+    scheme = f"{emb.PUBLISHED_SHA256[:12]}-{emb.ENCODING_SCHEME}"
+    assert quantised.cache_key == f"{scheme}-int8" and model.cache_key == scheme
+    small, stats = emb.embed_texts(texts, model=quantised, cache_dir=tmp_path)
+    # Not served from the fp32 cache: quantised vectors differ (a little) from full-precision ones.
+    assert stats.n_cached == 0 and stats.n_embedded == 2
+    assert (tmp_path / quantised.cache_key / "index.parquet").is_file()
+    cosine = (small * full).sum(axis=1)
+    assert np.all(cosine > 0.8) and np.all(cosine < 0.99999)
+    np.testing.assert_allclose(np.linalg.norm(small, axis=1), 1.0, rtol=1e-5)
+
+
+def test_auto_precision_and_unknown_names() -> None:
+    assert emb.resolve_precision("auto") == ("bf16" if emb.native_bf16() else "fp32")
+    assert emb.resolve_precision("int8") == "int8"
+    with pytest.raises(ValueError, match="precision"):
+        emb.resolve_precision("fp8")
+
+
+def test_chunks_are_cached_as_they_finish_and_rows_keep_input_order(tmp_path: Path, model: emb.LoadedModel) -> None:
+    texts = [f"{'Very ' * (i % 5)}long wait number {i} at the clinic" for i in range(23)] + ["Staff were lovely"] * 3
+    chunked, stats = emb.embed_texts(texts, model=model, cache_dir=tmp_path, chunk_size=5)
+    assert stats.n_unique == 24 and stats.n_embedded == 24
+    assert len(list((tmp_path / model.cache_key).glob("shard-*.npy"))) == 5  # ceil(24 / 5) shards
+    whole, _ = emb.embed_texts(texts, model=model, cache_dir=None)
+    np.testing.assert_allclose(chunked, whole, atol=1e-5)
+    assert emb.count_uncached(texts + ["A new comment"], model, tmp_path) == 1
+
+
+def test_a_texts_vector_does_not_depend_on_its_batch(model: emb.LoadedModel) -> None:
+    """Warm-cache and cold runs must give bit-identical vectors, or UMAP gives different themes."""
+    texts = [
+        "The nurses were kind and explained everything.",
+        "Parking was impossible, I drove round for forty minutes before my appointment at the clinic.",
+        "More feedback please",
+        "I was never told what happened to the ideas we put forward at the carers' forum last spring.",
+        "ok",
+        "Staff listened.",
+    ]
+    together, _ = emb.embed_texts(texts, model=model, cache_dir=None, batch_size=4)
+    for i, text in enumerate(texts):
+        alone, _ = emb.embed_texts([text], model=model, cache_dir=None, batch_size=4)
+        assert np.array_equal(alone[0], together[i]), text
+    reordered, _ = emb.embed_texts(texts[::-1], model=model, cache_dir=None, batch_size=4)
+    assert np.array_equal(reordered[::-1], together)
+
+
+def test_bucket_lengths_depend_only_on_the_text() -> None:
+    assert [emb.bucket_length(n, 256) for n in (1, 16, 17, 40, 200, 300)] == [16, 16, 32, 64, 256, 256]

@@ -341,3 +341,31 @@ def test_codebook_from_the_published_framework_on_real_comments(corpus, tmp_path
     assert len(coded) >= 1
     for row in coded.itertuples():
         assert 1 <= row.codebook_id <= 99 and row.label == names[row.codebook_id]
+
+
+def test_place_by_centroid_uses_the_threshold_in_chunks() -> None:
+    from analysis.theme_model import place_by_centroid
+
+    centres = np.eye(3, dtype=np.float32)
+    vectors = np.array([[1, 0, 0], [0.6, 0.8, 0], [0.1, 0.1, -0.99], [0, 0, 1]], dtype=np.float32)
+    placed = place_by_centroid(vectors, centres, np.array([4, 7, 9]), 0.5, chunk_size=3)
+    np.testing.assert_array_equal(placed, [4, 7, -1, 9])
+    assert (place_by_centroid(vectors, np.zeros((0, 3)), np.array([], int), 0.5) == -1).all()
+
+
+@pytest.mark.slow
+def test_approximate_knn_is_close_to_exact_and_puts_each_point_first() -> None:
+    from analysis.theme_model import approximate_cosine_knn
+
+    rng = np.random.default_rng(0)
+    # Clustered, like comment embeddings (NN-descent's recall on structureless noise is lower).
+    centres = rng.normal(size=(30, 32))
+    X = (centres[rng.integers(0, 30, 3000)] + 0.4 * rng.normal(size=(3000, 32))).astype(np.float32)
+    X[1] = X[0]  # an identical pair: each must still come first in its own list
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    idx, dist = approximate_cosine_knn(X, 10, seed=1)
+    exact, _ = exact_cosine_knn(X, 10)
+    assert (idx[:, 0] == np.arange(len(X))).all() and (dist[:, 0] == 0).all()
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx, exact, strict=True)])
+    assert recall > 0.9
+    assert (np.diff(dist, axis=1) >= -1e-6).all()

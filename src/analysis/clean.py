@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import deidentify, schemas, standardise, vocab
-from analysis.config import DIRECT_IDENTIFIERS, CycleConfig, InputFile
+from analysis.config import CycleConfig, InputFile
 from analysis.errors import InputFileError, ReconciliationError, UserError
 from analysis.readers import SOURCE_ROW, normalise_header, read_table
 

@@ -162,6 +162,33 @@ class Themes(_Strict):
         description="Centroid cosine similarity for a theme to continue from an earlier cycle (0.6-0.7 paired different subjects on the example).",
     )
     max_quotes: int = Field(3, ge=0)
+    precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+        "fp32",
+        description="Encoder arithmetic. 'fp32' (default) gives the same vectors, so the same themes and theme ids, "
+                    "on every machine; 'bf16' is about 2x faster on CPUs with native bfloat16 (cosine 0.9999 to fp32) "
+                    "and 'auto' picks it where available, for large corpora; 'int8' = dynamic quantisation (faster, "
+                    "less faithful). Part of the embedding cache key.",
+    )
+    fit_sample_size: int | None = Field(
+        50000, ge=1000,
+        description="Above this many substantive comments, fit themes on a sample stratified by question and "
+                    "place the rest in the nearest theme centroid; None = always fit on every comment.",
+    )
+    exact_knn_max_size: int = Field(
+        60000, ge=100,
+        description="Largest fit for the exact (O(n^2)) kNN graph; larger fits use pynndescent's approximate "
+                    "search (about 30 s of numba compilation per process, then sub-quadratic).",
+    )
+    dask_scheduler: str | None = Field(
+        None,
+        description="Dask scheduler address (e.g. tcp://10.0.0.5:8786) for embedding and placing comments on "
+                    "an existing cluster; the INVOLVEMENT_DASK_SCHEDULER environment variable overrides it.",
+    )
+    dask_min_texts: int | None = Field(
+        None, ge=1,
+        description="With no scheduler address, start a local Dask cluster when at least this many new texts "
+                    "need embedding; None = never (one process is as fast on a single machine).",
+    )
 
 
 class Change(_Strict):

@@ -62,6 +62,20 @@ Method and defaults
   and id 1..99), the rest are clustered, so new themes are still found.
 - Reproducibility: same comments, same embeddings, same settings and seed give
   identical assignments (tested).
+
+Large corpora
+-------------
+- Above ``themes.fit_sample_size`` substantive comments (default 50,000) the
+  model is fitted on a sample stratified by question (proportional allocation,
+  seeded), and every other comment is placed in the theme whose centroid it is
+  most similar to, if at least ``outlier_threshold`` (as outliers and very short
+  answers are), in chunks (:func:`place_by_centroid`; :mod:`analysis.scale` runs
+  the same function as Dask tasks). Fitting cost then stops growing with the
+  corpus while placing grows linearly. Measured on real FFT comments (30,000,
+  sample 10,000 vs full fit) in ``bench/results/bench_scale.json``.
+- The kNN graph is exact up to ``themes.exact_knn_max_size`` comments and
+  approximate (pynndescent, a UMAP dependency) beyond, where the exact search's
+  O(n^2) cost would dominate.
 """
 
 from __future__ import annotations
@@ -69,6 +83,7 @@ from __future__ import annotations
 import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,7 +124,8 @@ class ThemeFit:
         NaN for -1/-2), ``codebook_id`` (Int64, NA for themes that match no codebook
         theme), ``model_input`` (bool: the comment shaped the themes; False for
         non-answers and for "very short" answers, which are placed in the nearest
-        theme afterwards, or -1), ``non_answer_kind`` (str or NA), ``reassigned``
+        theme afterwards, or -1, and for comments outside the fitted sample of a
+        corpus larger than ``fit_sample_size``, placed the same way), ``non_answer_kind`` (str or NA), ``reassigned``
         (bool: left unassigned by HDBSCAN, then moved into a theme by outlier reduction).
     topics
         One row per theme (ids >= 0) plus rows for -1 and -2 (even if size 0). Columns:
@@ -127,7 +143,8 @@ class ThemeFit:
         Resolved parameters (min_cluster_size, min_samples, min_df, n_neighbors, n_components,
         outlier_threshold, ngram_max, seed, model_sha256, n_documents, ...).
     stage_seconds
-        Wall time per stage: "reduce" (kNN + UMAP), "cluster", "represent", "outliers", "total".
+        Wall time per stage: "reduce" (kNN + UMAP), "cluster", "represent", "outliers",
+        "place" (very short and unsampled comments to the nearest centroid), "total".
     non_answers
         Non-answer counts per question and kind (see :func:`non_answer_counts`).
     model
@@ -145,7 +162,6 @@ class ThemeFit:
     model: Any = field(default=None, repr=False)
 
 
-#: Cosine similarity a comment needs to a codebook theme to take it (zero-shot), unless configured.
 #: UMAP optimisation epochs: umap-learn's own choice for large data; the layout only feeds clustering.
 DEFAULT_UMAP_EPOCHS = 200
 #: Fewest substantive comments a model is fitted on; fewer is reported as a user error.
@@ -407,8 +423,13 @@ def scaled_min_df(n_documents: int) -> int:
 
 
 def resolve_settings(settings: Themes, n_documents: int, *, seed: int) -> dict[str, Any]:
-    """The parameters a fit on ``n_documents`` comments will use (None settings resolved)."""
+    """The parameters a fit on ``n_documents`` comments will use (None settings resolved).
+
+    ``n_documents`` is the number of comments the model is fitted on (the sample,
+    when the corpus is larger than ``fit_sample_size``).
+    """
     mcs = settings.min_cluster_size or scaled_min_cluster_size(n_documents)
+    exact_max = getattr(settings, "exact_knn_max_size", None)
     return {
         "n_documents": n_documents,
         "seed": seed,
@@ -423,6 +444,7 @@ def resolve_settings(settings: Themes, n_documents: int, *, seed: int) -> dict[s
         "outlier_threshold": settings.outlier_threshold,
         "codebook_min_similarity": settings.codebook_min_similarity,
         "n_epochs": DEFAULT_UMAP_EPOCHS,
+        "knn": "exact" if exact_max is None or n_documents <= exact_max else "pynndescent",
         "candidate_words": 50,
         "mmr_diversity": 0.3,
         "representation": "KeyBERTInspired + MaximalMarginalRelevance",
@@ -443,10 +465,15 @@ class ExactKnnUMAP:
         True when BERTopic runs zero-shot: it calls ``fit_transform`` on all
         comments but clusters only ``transform(subset)`` of those not matched to
         a codebook theme, so the real work is done once, on that subset.
+    exact_max
+        Largest input for the exact kNN graph; above it, :func:`approximate_cosine_knn`.
+        None = always exact.
     """
 
     def __init__(self, n_neighbors: int = 15, n_components: int = 5, min_dist: float = 0.0,
-                 n_epochs: int | None = None, random_state: int = 0, lazy: bool = False) -> None:
+                 n_epochs: int | None = None, random_state: int = 0, lazy: bool = False,
+                 exact_max: int | None = None) -> None:
+        self.exact_max = exact_max
         self.n_neighbors = n_neighbors
         self.n_epochs = n_epochs
         self.n_components = n_components
@@ -463,7 +490,10 @@ class ExactKnnUMAP:
         n = X.shape[0]
         k = min(self.n_neighbors, n - 1)
         start = time.perf_counter()
-        idx, dist = exact_cosine_knn(X, k)
+        if self.exact_max is None or n <= self.exact_max:
+            idx, dist = exact_cosine_knn(X, k)
+        else:
+            idx, dist = approximate_cosine_knn(X, k, seed=self.random_state)
         self.seconds["knn"] += time.perf_counter() - start
         start = time.perf_counter()
         _enable_numba_cache()
@@ -535,6 +565,126 @@ def exact_cosine_knn(X: np.ndarray, k: int, *, block: int = 2048) -> tuple[np.nd
         distances[lo:hi] = np.maximum(np.take_along_axis(part_dist, order, axis=1), 0.0)
     return indices, distances
 
+
+def approximate_cosine_knn(X: np.ndarray, k: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate k nearest neighbours by cosine distance (pynndescent), each point first.
+
+    For fits too large for :func:`exact_cosine_knn`: NN-descent is roughly
+    O(n log n) but compiles its numba kernels on first use in each process
+    (about 30 s here), so it only pays off for large inputs.
+
+    Parameters
+    ----------
+    X
+        L2-normalised rows.
+    k
+        Neighbours per point, including itself.
+    seed
+        Random state of the search.
+
+    Returns
+    -------
+    (indices, distances)
+        int64 and float32 arrays of shape (n, k), nearest first.
+    """
+    from pynndescent import NNDescent
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        index = NNDescent(np.ascontiguousarray(X, dtype=np.float32), metric="cosine", n_neighbors=k,
+                          random_state=seed, low_memory=True, compressed=True, verbose=False)
+        indices, distances = index.neighbor_graph
+    indices = np.asarray(indices, dtype=np.int64).copy()
+    distances = np.maximum(np.asarray(distances, dtype=np.float32), 0.0)
+    own = np.arange(len(indices))
+    # UMAP expects each point first in its own list; NN-descent can put an identical comment first.
+    for row in np.flatnonzero(indices[:, 0] != own):
+        others = [j for j in indices[row] if j != row][: k - 1]
+        dists = [d for j, d in zip(indices[row], distances[row], strict=True) if j != row][: k - 1]
+        indices[row] = [row, *others]
+        distances[row] = [0.0, *dists]
+    return indices, distances
+
+
+def stratified_sample(groups: pd.Series, size: int, *, seed: int) -> np.ndarray:
+    """Positions of a seeded sample of ``size`` rows, allocated to groups in proportion to their size.
+
+    Every group keeps at least one row (when ``size`` allows), so a small
+    question is never dropped from the fit; rounding is by largest remainder.
+
+    Parameters
+    ----------
+    groups
+        Group of each row (e.g. the question); NA is a group of its own.
+    size
+        Rows wanted; the whole input when it has no more rows than that.
+    seed
+        Random state.
+
+    Returns
+    -------
+    np.ndarray
+        Sorted 0-based row positions.
+    """
+    n = len(groups)
+    if size >= n:
+        return np.arange(n)
+    codes, _ = pd.factorize(groups.astype("string").fillna("(missing)"), sort=True)
+    counts = np.bincount(codes)
+    exact = size * counts / n
+    quota = np.floor(exact).astype(int)
+    quota = np.maximum(quota, np.minimum(counts, 1)) if size >= len(counts) else quota
+    short = size - quota.sum()
+    if short > 0:
+        room = counts - quota
+        order = np.argsort(-(exact - np.floor(exact)), kind="stable")
+        for g in order[room[order] > 0][:short]:
+            quota[g] += 1
+    elif short < 0:  # the one-per-group floor overshot: take back from the largest groups
+        for g in np.argsort(-quota, kind="stable")[: -short]:
+            quota[g] -= 1
+    rng = np.random.default_rng(seed)
+    chosen = [rng.choice(np.flatnonzero(codes == g), size=int(q), replace=False)
+              for g, q in enumerate(quota) if q > 0]
+    return np.sort(np.concatenate(chosen))
+
+
+def place_by_centroid(vectors: np.ndarray, centroid_matrix: np.ndarray, centroid_ids: np.ndarray,
+                      threshold: float, *, chunk_size: int = 65536) -> np.ndarray:
+    """Theme of each vector: the most similar centroid if at least ``threshold``, else -1.
+
+    Processes ``chunk_size`` rows at a time so memory stays at one chunk of
+    similarities, however many comments are placed. Ties go to the first centroid.
+
+    Parameters
+    ----------
+    vectors
+        L2-normalised rows.
+    centroid_matrix, centroid_ids
+        L2-normalised theme centroids (one row per theme) and their theme ids.
+    threshold
+        Cosine similarity needed to take a theme.
+
+    Returns
+    -------
+    np.ndarray
+        int64 theme ids (``vocab.OUTLIER_THEME_ID`` where no centroid is close enough).
+    """
+    out = np.full(len(vectors), vocab.OUTLIER_THEME_ID, dtype=np.int64)
+    if len(centroid_ids) == 0:
+        return out
+    centres = np.asarray(centroid_matrix, dtype=np.float32).T
+    ids = np.asarray(centroid_ids, dtype=np.int64)
+    for lo in range(0, len(vectors), chunk_size):
+        sims = np.asarray(vectors[lo:lo + chunk_size], dtype=np.float32) @ centres
+        best = sims.argmax(axis=1)
+        out[lo:lo + chunk_size] = np.where(sims[np.arange(len(best)), best] >= threshold, ids[best],
+                                           vocab.OUTLIER_THEME_ID)
+    return out
+
+
+#: A function with the signature of :func:`place_by_centroid` (e.g. its Dask version in :mod:`analysis.scale`).
+Placer = Callable[[np.ndarray, np.ndarray, np.ndarray, float], np.ndarray]
 
 _NUMBA_CACHE_ENABLED = False
 
@@ -629,7 +779,7 @@ def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
 def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes, *, seed: int,
                codebook: list[CodebookTheme] | None = None, text_column: str = "text",
                question_column: str | None = "question_id", model: LoadedModel | None = None,
-               cache_dir: str | Path | None = None) -> ThemeFit:
+               cache_dir: str | Path | None = None, placer: Placer | None = None) -> ThemeFit:
     """Fit the pooled theme model.
 
     Parameters
@@ -651,10 +801,16 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
         Column names (``question_column`` may be None).
     model
         The loaded encoder that made ``embeddings``; loaded from
-        ``settings.model_path`` when None. Used for labels and codebook prompts only.
+        ``settings.model_path`` (at ``settings.precision``) when None. Used for labels
+        and codebook prompts only.
     cache_dir
         Embedding cache root (as for :func:`analysis.embeddings.embed_texts`), also
         used for the words and codebook prompts embedded while labelling themes.
+    placer
+        Places comments that were not fitted (very short answers; comments outside
+        the sample when the corpus exceeds ``settings.fit_sample_size``) in the
+        nearest theme; None = :func:`place_by_centroid` in this process. Any placer
+        must give the same result (:func:`analysis.scale.dask_placer` does).
 
     Returns
     -------
@@ -675,8 +831,16 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
                 else prepare_comments(comments, text_column=text_column, question_column=question_column,
                                       min_words=settings.min_words))
     all_vectors = _normalise_rows(np.asarray(embeddings, dtype=np.float32))
-    mask = prepared["model_input"].to_numpy(dtype=bool)
-    positions = np.flatnonzero(mask)
+    substantive = prepared["model_input"].to_numpy(dtype=bool)
+    positions = np.flatnonzero(substantive)
+    sample_size = getattr(settings, "fit_sample_size", None)
+    if sample_size is not None and len(positions) > sample_size:
+        groups = (prepared[question_column].iloc[positions]
+                  if question_column and question_column in prepared.columns
+                  else pd.Series("all", index=prepared.index[positions]))
+        positions = positions[stratified_sample(groups.reset_index(drop=True), sample_size, seed=seed)]
+    mask = np.zeros(len(prepared), dtype=bool)
+    mask[positions] = True
     source = MODEL_TEXT if MODEL_TEXT in prepared.columns else text_column
     docs = prepared[source].astype("string").fillna("").to_numpy(dtype=object)[mask].tolist()
     X = all_vectors[mask]
@@ -688,10 +852,16 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
             f"are needed for a theme model. Report them as quotes or code them by hand instead"
         )
     used = resolve_settings(settings, n, seed=seed)
+    used["n_substantive"] = int(substantive.sum())
+    used["fit_sample_size"] = sample_size
+    used["sampled"] = bool(n < substantive.sum())
 
     from analysis.embeddings import load_model
 
-    loaded = model if model is not None else load_model(settings.model_path)
+    loaded = model if model is not None else load_model(
+        settings.model_path, n_threads=getattr(settings, "torch_threads", 2),
+        precision=getattr(settings, "precision", "fp32"))
+    used["precision"] = loaded.precision
     used["model_sha256"] = loaded.sha256
     used["model_name"] = loaded.name
     encoder = _cached_encoder(loaded, cache_dir)
@@ -705,7 +875,7 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
     prompts = [codebook_prompt(t) for t in codebook] if codebook else None
     reducer = ExactKnnUMAP(n_neighbors=used["n_neighbors"], n_components=used["n_components"],
                            min_dist=used["min_dist"], n_epochs=used["n_epochs"], random_state=seed,
-                           lazy=bool(prompts))
+                           lazy=bool(prompts), exact_max=getattr(settings, "exact_knn_max_size", None))
     clusterer = _timed_hdbscan(min_cluster_size=used["min_cluster_size"], min_samples=used["min_samples"],
                                metric="euclidean", cluster_selection_method=used["cluster_selection_method"],
                                prediction_data=False)
@@ -752,9 +922,12 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
 
     codebook_of = _codebook_ids(X, original, encoder, prompts, codebook, used["codebook_min_similarity"])
     codebook_of = {t: c for t, c in codebook_of.items() if t in centroids}
+    start = time.perf_counter()
     full_topics, full_original = _place_all(prepared, positions, topics, original, all_vectors, centroids,
-                                            used["outlier_threshold"])
-    assignments = _assignments(prepared, full_topics, full_original, all_vectors, centroids, codebook_of)
+                                            used["outlier_threshold"], placer=placer)
+    place_seconds = time.perf_counter() - start
+    assignments = _assignments(prepared, full_topics, full_original, all_vectors, centroids, codebook_of,
+                               fitted=mask)
     topic_table, topic_words = _topic_table(topic_model, theme_ids, codebook_of, codebook, assignments)
     representative = _representative_docs(prepared[text_column], positions, X, topics, centroids,
                                           settings.max_quotes)
@@ -762,7 +935,8 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
     used["n_themes"] = len(centroids)
     used["outlier_share_before_reduction"] = float((original == -1).mean())
     used["outlier_share"] = float((topics == -1).mean())
-    used["n_very_short_placed"] = int(((full_topics >= 0) & ~mask & (full_topics != -2)).sum())
+    used["n_very_short_placed"] = int(((full_topics >= 0) & ~substantive & (full_topics != -2)).sum())
+    used["n_unsampled_placed"] = int(((full_topics >= 0) & substantive & ~mask).sum())
     stage = {
         "knn": reducer.seconds["knn"], "umap": reducer.seconds["umap"],
         "reduce": reducer.seconds["knn"] + reducer.seconds["umap"],
@@ -770,6 +944,7 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
     }
     stage["represent"] = max(0.0, fit_seconds - stage["reduce"] - stage["cluster"]) + represent_seconds
     stage["outliers"] = outlier_seconds
+    stage["place"] = place_seconds
     stage["total"] = time.perf_counter() - total_start
     return ThemeFit(
         assignments=assignments, topics=topic_table, centroids=centroids, topic_words=topic_words,
@@ -848,35 +1023,35 @@ def _codebook_ids(X: np.ndarray, original: np.ndarray, encoder: Any, prompts: li
 
 
 def _place_all(prepared: pd.DataFrame, positions: np.ndarray, topics: np.ndarray, original: np.ndarray,
-               vectors: np.ndarray, centroids: dict[int, np.ndarray], threshold: float
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Themes for every input row: modelled rows as fitted, very short answers placed, non-answers -2.
+               vectors: np.ndarray, centroids: dict[int, np.ndarray], threshold: float,
+               placer: Placer | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Themes for every input row: fitted rows as fitted, the rest placed, non-answers -2.
 
-    A very short real answer ("Waiting time") takes the theme whose centroid
-    it is most similar to, if at least ``threshold`` (the outlier threshold),
-    else -1; it never shaped the themes.
+    A very short real answer ("Waiting time"), or a comment outside the fitted
+    sample, takes the theme whose centroid it is most similar to, if at least
+    ``threshold`` (the outlier threshold), else -1; it never shaped the themes.
     """
     n_rows = len(prepared)
     full = np.full(n_rows, vocab.NON_ANSWER_THEME_ID, dtype=int)
     full_original = full.copy()
     full[positions] = topics
     full_original[positions] = original
-    short = ~prepared["is_non_answer"].to_numpy(dtype=bool) & ~prepared["model_input"].to_numpy(dtype=bool)
-    if short.any():
-        if centroids:
-            ids = np.asarray(list(centroids))
-            sims = vectors[short] @ np.stack(list(centroids.values())).T
-            best = sims.argmax(axis=1)
-            placed = np.where(sims.max(axis=1) >= threshold, ids[best], vocab.OUTLIER_THEME_ID)
-        else:
-            placed = np.full(int(short.sum()), vocab.OUTLIER_THEME_ID)
-        full[short] = placed
-        full_original[short] = vocab.OUTLIER_THEME_ID
+    fitted = np.zeros(n_rows, dtype=bool)
+    fitted[positions] = True
+    rest = np.flatnonzero(~prepared["is_non_answer"].to_numpy(dtype=bool) & ~fitted)
+    if len(rest):
+        ids = np.asarray(list(centroids), dtype=np.int64)
+        matrix = (np.stack(list(centroids.values())).astype(np.float32) if centroids
+                  else np.zeros((0, vectors.shape[1]), np.float32))
+        place = placer or place_by_centroid
+        full[rest] = np.asarray(place(vectors[rest], matrix, ids, threshold), dtype=int)
+        full_original[rest] = vocab.OUTLIER_THEME_ID
     return full, full_original
 
 
 def _assignments(prepared: pd.DataFrame, topics: np.ndarray, original: np.ndarray, vectors: np.ndarray,
-                 centroids: dict[int, np.ndarray], codebook_of: dict[int, int]) -> pd.DataFrame:
+                 centroids: dict[int, np.ndarray], codebook_of: dict[int, int],
+                 fitted: np.ndarray | None = None) -> pd.DataFrame:
     prob = np.full(len(prepared), np.nan)
     for topic, centre in centroids.items():
         rows = topics == topic
@@ -884,7 +1059,7 @@ def _assignments(prepared: pd.DataFrame, topics: np.ndarray, original: np.ndarra
     codebook_id = pd.array([codebook_of.get(int(t), pd.NA) for t in topics], dtype="Int64")
     return pd.DataFrame({
         "topic": topics, "probability": prob, "codebook_id": codebook_id,
-        "model_input": prepared["model_input"].to_numpy(dtype=bool),
+        "model_input": (prepared["model_input"].to_numpy(dtype=bool) if fitted is None else fitted),
         "non_answer_kind": prepared["non_answer_kind"].astype("string").to_numpy(),
         "reassigned": (original == vocab.OUTLIER_THEME_ID) & (topics >= 0),
     }, index=prepared.index)
