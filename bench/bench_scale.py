@@ -71,6 +71,8 @@ from pathlib import Path
 from typing import Any
 
 START = time.perf_counter()
+# First, before numpy, torch or numba load: the same arithmetic as `make report` (analysis.numerics).
+import analysis  # noqa: E402, F401, I001
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "bench_scale.json"
 MARKDOWN = ROOT / "bench" / "results" / "bench_scale.md"

@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 
 START = time.perf_counter()
+# First, before numpy, torch or numba load: the same arithmetic as `make report` (analysis.numerics).
+import analysis  # noqa: E402, F401, I001
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "bench_themes.json"
 TEXT, QUESTION = "FFT answer", "FFT question"

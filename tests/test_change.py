@@ -47,7 +47,7 @@ def make_responses(
     effect = {pid: rng.normal(0, person_sd) for g in GROUPS for pid in pool[g]}
     rows, rid = [], 0
     for wave in waves:
-        for group, n in zip(GROUPS, n_per_group):
+        for group, n in zip(GROUPS, n_per_group, strict=False):
             people = rng.choice(pool[group], size=n, replace=False)
             for person in people:
                 rid += 1
@@ -144,9 +144,9 @@ def test_trend_glm_equals_log_odds_ratio_by_hand(waves):
 
 def test_interaction_lrt_detects_diverging_trends_only():
     parallel = [("q", g, w, int(n * p), n) for g, shift in (("A", 0.0), ("B", -0.1))
-                for w, p0 in zip((1, 2, 3, 4), (0.5, 0.55, 0.6, 0.65)) for n, p in [(400, p0 + shift)]]
-    crossing = [("q", "A", w, int(400 * p), 400) for w, p in zip((1, 2, 3, 4), (0.5, 0.6, 0.7, 0.8))] + \
-               [("q", "B", w, int(400 * p), 400) for w, p in zip((1, 2, 3, 4), (0.7, 0.65, 0.6, 0.55))]
+                for w, p0 in zip((1, 2, 3, 4), (0.5, 0.55, 0.6, 0.65), strict=False) for n, p in [(400, p0 + shift)]]
+    crossing = [("q", "A", w, int(400 * p), 400) for w, p in zip((1, 2, 3, 4), (0.5, 0.6, 0.7, 0.8), strict=False)] + \
+               [("q", "B", w, int(400 * p), 400) for w, p in zip((1, 2, 3, 4), (0.7, 0.65, 0.6, 0.55), strict=False)]
     flat = change.interaction_lrt(change.estimate_cells(_cells(parallel), threshold=10), ["A", "B"]).iloc[0]
     cross = change.interaction_lrt(change.estimate_cells(_cells(crossing), threshold=10), ["A", "B"]).iloc[0]
     assert flat["p_value"] > 0.5

@@ -19,7 +19,7 @@ ALPHA = 0.05
 def _simulate(rng: np.random.Generator, n_sets: int, probs: list[float], bases: list[int]) -> pd.DataFrame:
     rows = []
     for k in range(n_sets):
-        for wave, (p, n) in enumerate(zip(probs, bases), start=2020):
+        for wave, (p, n) in enumerate(zip(probs, bases, strict=False), start=2020):
             rows.append({"item": f"sim{k:04d}", "wave": wave, "positives": int(rng.binomial(n, p)), "base": n})
     cells, _ = change.cells_from_aggregate(pd.DataFrame(rows), wave_column="wave", base_column="base",
                                            positives_column="positives", item_column="item")

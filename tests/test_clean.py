@@ -160,7 +160,7 @@ def test_pseudonymised_ids_are_stable_and_keyed(small_cycle) -> None:
 def test_processed_files_are_byte_identical_on_rerun(small_cycle, tmp_path) -> None:
     first = clean.write_processed(clean.run_cleaning(small_cycle), tmp_path / "one")
     second = clean.write_processed(clean.run_cleaning(small_cycle), tmp_path / "two")
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=False):
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
@@ -201,10 +201,10 @@ def test_example_cleaning_matches_generator_ground_truth(example_copy) -> None:
     names = {f["name"]: Path(f["path"]).name for f in data["inputs"]}
     truth = pd.read_csv(paths.EXAMPLE_RAW_DIR / "ground_truth_mess.csv").drop_duplicates(["file", "row"])
     rejected = result.rejected[result.rejected["outcome"] == clean.ROW_REJECTED]
-    got_invalid = {(names[f], int(r)) for f, r in zip(rejected["source_file"], rejected["source_row"])}
+    got_invalid = {(names[f], int(r)) for f, r in zip(rejected["source_file"], rejected["source_row"], strict=False)}
     want_invalid = {(f, int(r)) for f, r in truth.loc[truth["row_status"] == "invalid", ["file", "row"]].values}
     assert got_invalid == want_invalid
-    got_dups = {(names[f], int(r)) for f, r in zip(result.duplicates["source_file"], result.duplicates["source_row"])}
+    got_dups = {(names[f], int(r)) for f, r in zip(result.duplicates["source_file"], result.duplicates["source_row"], strict=False)}
     want_dups = {(f, int(r)) for f, r in truth.loc[truth["row_status"].isin(["exact_duplicate", "superseded_resubmission"]),
                                                     ["file", "row"]].values}
     assert got_dups == want_dups

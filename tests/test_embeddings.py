@@ -12,6 +12,7 @@ import pytest
 
 from analysis import embeddings as emb
 from analysis.errors import UserError
+from analysis.numerics import numerics_mode
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +140,8 @@ def test_precision_is_part_of_the_cache_key(tmp_path: Path, model: emb.LoadedMod
     texts = ["The nurses were kind and explained everything.", "Parking was impossible at the hospital."]
     full, _ = emb.embed_texts(texts, model=model, cache_dir=tmp_path)
     quantised = emb.load_model(precision="int8")
-    scheme = f"{emb.PUBLISHED_SHA256[:12]}-{emb.ENCODING_SCHEME}"
+    arithmetic = "avx2" if numerics_mode() == "portable" else "host"
+    scheme = f"{emb.PUBLISHED_SHA256[:12]}-{emb.ENCODING_SCHEME}-{arithmetic}"
     assert quantised.cache_key == f"{scheme}-int8" and model.cache_key == scheme
     small, stats = emb.embed_texts(texts, model=quantised, cache_dir=tmp_path)
     # Not served from the fp32 cache: quantised vectors differ (a little) from full-precision ones.

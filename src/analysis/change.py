@@ -248,7 +248,7 @@ def prepare_responses(
             wanted = pd.Series([levels] * n)
         raw_text = raw.astype("string").str.strip().str.casefold()
         is_pos = np.array([(lab in want) or (txt in want) for lab, txt, want in
-                           zip(label.fillna("").tolist(), raw_text.fillna("").tolist(), wanted)])
+                           zip(label.fillna("").tolist(), raw_text.fillna("").tolist(), wanted, strict=False)])
         positive = is_pos.astype(float)
     elif present["positive"]:
         positive = pd.array(responses[present["positive"]].reset_index(drop=True), dtype="boolean")
@@ -598,8 +598,8 @@ def wave_differences(est: pd.DataFrame, *, latest_wave: int | None = None,
         sub = pairs.dropna(subset=[column])
         if sub.empty:
             continue
-        a = key.loc[list(zip(sub["item"], sub["group"], sub["wave"]))]
-        b = key.loc[list(zip(sub["item"], sub["group"], sub[column].astype(int)))]
+        a = key.loc[list(zip(sub["item"], sub["group"], sub["wave"], strict=False))]
+        b = key.loc[list(zip(sub["item"], sub["group"], sub[column].astype(int), strict=False))]
         frames.append(_difference_rows(a, b, test, sub["item"], sub["group"], sub["wave"],
                                        sub[column].astype(int), alpha))
     return pd.concat(frames, ignore_index=True) if frames else _empty_results()

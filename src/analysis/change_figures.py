@@ -61,8 +61,8 @@ def trend_figure(
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), sharey=True, squeeze=False)
     waves = sorted(pct["wave"].dropna().unique())
     summary = []
-    for ax, item in zip(axes.flat, items):
-        for colour, group in zip(PALETTE, groups):
+    for ax, item in zip(axes.flat, items, strict=False):
+        for colour, group in zip(PALETTE, groups, strict=False):
             sub = pct[(pct["item"] == item) & (pct["group"] == group)].sort_values("wave")
             # NaN (suppressed) rows break the line instead of bridging over a hidden value.
             x = sub["wave"].astype(float).to_numpy()
@@ -154,15 +154,15 @@ def diverging_bars(answers: pd.DataFrame, item: str, *, threshold: int, groups: 
         4, table["wave"].nunique()) + 1.5), sharex=True, squeeze=False)
     levels = list(vocab.LIKERT_LEVELS)
     summary = []
-    for ax, group in zip(axes.flat, panels):
+    for ax, group in zip(axes.flat, panels, strict=False):
         sub = table[table["group"] == group].sort_values("wave", ascending=False)
         y = np.arange(len(sub))
         shares = sub[levels].to_numpy(float)
         left = -(shares[:, 0] + shares[:, 1] + shares[:, 2] / 2)
-        for j, (level, colour) in enumerate(zip(levels, LIKERT_COLOURS)):
+        for j, (level, colour) in enumerate(zip(levels, LIKERT_COLOURS, strict=False)):
             ax.barh(y, shares[:, j], left=left, color=colour, label=level, edgecolor="white", linewidth=0.5)
             left = left + shares[:, j]
-        for yi, (_, row) in zip(y, sub.iterrows()):
+        for yi, (_, row) in zip(y, sub.iterrows(), strict=False):
             if row["suppressed"]:
                 ax.text(0, yi, f"fewer than {threshold} answers", ha="center", va="center", fontsize=8, color=GREY)
         ax.axvline(0, color=GREY, linewidth=0.8)

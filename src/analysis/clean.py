@@ -359,7 +359,7 @@ def drop_resubmissions(frame: pd.DataFrame, keep: str) -> tuple[pd.DataFrame, pd
     removed = keyed[dup]
     kept_rows = keyed[~keyed.duplicated(["dataset", "wave", "_who"], keep=keep)].set_index(["dataset", "wave", "_who"])
     if len(removed):
-        kept = kept_rows.loc[list(zip(removed["dataset"], removed["wave"], removed["_who"]))]
+        kept = kept_rows.loc[list(zip(removed["dataset"], removed["wave"], removed["_who"], strict=False))]
         record = pd.DataFrame({
             "source_file": removed["source_file"].to_numpy(),
             "source_row": removed["source_row"].astype(int).to_numpy(),

@@ -118,7 +118,7 @@ class QuestionBank(_Strict):
     open_questions: list[OpenQuestion]
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "QuestionBank":
+    def _unique_ids(self) -> QuestionBank:
         ids = [q.id for q in self.items] + [q.id for q in self.open_questions]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -164,10 +164,10 @@ class Themes(_Strict):
     max_quotes: int = Field(3, ge=0)
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
         "fp32",
-        description="Encoder arithmetic. 'fp32' (default) gives the same vectors, so the same themes and theme ids, "
-                    "on every machine; 'bf16' is about 2x faster on CPUs with native bfloat16 (cosine 0.9999 to fp32) "
-                    "and 'auto' picks it where available, for large corpora; 'int8' = dynamic quantisation (faster, "
-                    "less faithful). Part of the embedding cache key.",
+        description="Encoder arithmetic. 'fp32' (default) gives the same vectors, so the same themes and theme "
+                    "ids, on every x86-64 machine with AVX2 (see analysis.numerics); 'bf16' is about 2x faster on "
+                    "CPUs with native bfloat16 (cosine 0.9999 to fp32) and 'auto' picks it where available, for large "
+                    "corpora; 'int8' = dynamic quantisation (faster, less faithful). Part of the embedding cache key.",
     )
     fit_sample_size: int | None = Field(
         50000, ge=1000,
@@ -227,7 +227,7 @@ class CycleConfig(_Strict):
     outputs: Outputs = Outputs()
 
     @model_validator(mode="after")
-    def _check_mappings(self) -> "CycleConfig":
+    def _check_mappings(self) -> CycleConfig:
         item_ids = {q.id for q in self.question_bank.items}
         open_ids = {q.id for q in self.question_bank.open_questions}
         names = [f.name for f in self.inputs]

@@ -142,9 +142,14 @@ class LoadedModel:
         """Cache subfolder: the weights hash, the encoding scheme, and the precision unless full precision.
 
         ``ENCODING_SCHEME`` is part of the key because vectors from the older, shape-dependent
-        batching differ in the last bits and must not be mixed with fixed-shape ones.
+        batching differ in the last bits and must not be mixed with fixed-shape ones; so is
+        the arithmetic (:mod:`analysis.numerics`): host-specific vectors are kept apart from
+        portable ones.
         """
-        base = f"{self.sha256[:12]}-{ENCODING_SCHEME}"
+        from analysis.numerics import numerics_mode
+
+        arithmetic = "avx2" if numerics_mode() == "portable" else "host"
+        base = f"{self.sha256[:12]}-{ENCODING_SCHEME}-{arithmetic}"
         return base if self.precision == "fp32" else f"{base}-{self.precision}"
 
     @property

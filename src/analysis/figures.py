@@ -86,7 +86,8 @@ def show_figure(fig: Any, alt: str, title: str | None = None, path: str | Path |
     if display:
         try:
             from IPython import get_ipython
-            from IPython.display import HTML, display as ipy_display
+            from IPython.display import HTML
+            from IPython.display import display as ipy_display
         except ImportError:  # plain Python: nothing to show
             get_ipython = None
         if get_ipython is not None and get_ipython() is not None:

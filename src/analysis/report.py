@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from analysis import paths, recording
 from analysis.errors import UserError
+from analysis.numerics import numerics_mode
 
 if TYPE_CHECKING:
     from analysis.config import CycleConfig
@@ -733,6 +734,10 @@ def methods_context(config: CycleConfig, manifest: Mapping[str, Any] | None) -> 
         "Theme continues from an earlier cycle": f"similarity at least {themes.match_threshold}",
         "Key phrases": f"1 to {themes.ngram_max} words",
         "Codebook": str(themes.codebook) if themes.codebook else "none",
+        "Encoder arithmetic": f"{themes.precision}; " + (
+            "AVX2 code paths whatever the CPU, so any x86-64 machine gives the same themes"
+            if numerics_mode() == "portable"
+            else "this CPU's fastest code paths, so another machine may give slightly different themes"),
     }
     manifest = manifest or {}
     packages = manifest.get("packages", {}) if isinstance(manifest.get("packages"), Mapping) else {}

@@ -93,6 +93,7 @@ import pandas as pd
 
 from analysis import vocab
 from analysis.errors import ConfigError, UserError
+from analysis.numerics import numerics_mode
 
 if TYPE_CHECKING:  # heavy imports stay out of module import time
     from analysis.config import Themes
@@ -862,6 +863,7 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
         settings.model_path, n_threads=getattr(settings, "torch_threads", 2),
         precision=getattr(settings, "precision", "fp32"))
     used["precision"] = loaded.precision
+    used["numerics"] = numerics_mode()
     used["model_sha256"] = loaded.sha256
     used["model_name"] = loaded.name
     encoder = _cached_encoder(loaded, cache_dir)
