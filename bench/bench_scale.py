@@ -384,6 +384,21 @@ def _run(args: list[str]) -> dict:
     return result
 
 
+def _cpu_model() -> str:
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or "unknown"
+    return next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                "unknown")
+
+
+def _numerics_mode() -> str:
+    from analysis.numerics import numerics_mode
+
+    return numerics_mode()
+
+
 def _fmt(value: Any, digits: int = 1) -> str:
     if value is None:
         return "–"
@@ -406,20 +421,22 @@ def markdown(results: dict, previous: dict | None) -> str:
     """The size table (with changes against the previous run) and the extras."""
     runs = results.get("runs", {})
     prev_runs = (previous or {}).get("runs", {})
-    lines = [f"Machine: {results['machine']['cpus']} cores, Python {results['machine']['python']}; "
+    machine = results["machine"]
+    lines = [f"Machine: {machine['cpus']} cores ({machine.get('cpu', 'CPU not recorded')}), Python "
+             f"{machine['python']}, {machine.get('numerics', '?')} arithmetic (analysis.numerics); "
              f"run {results['when']}; previous run {(previous or {}).get('when', '–')}. "
              "(+x%) is the change against the previous saved run; ⚠ marks a regression over 10% "
              "(time, memory) or an NMI drop over 0.02.", ""]
     stages = ["import", "read", "prepare", "model_load", "embed", "reduce", "cluster", "represent", "place",
               "report"]
-    head = ["size", "run", "wall (s)", *[f"{s} (s)" for s in stages], "comments/s", "embedded/s",
+    head = ["size", "run", "precision", "wall (s)", *[f"{s} (s)" for s in stages], "comments/s", "embedded/s",
             "peak RSS (MB)", "themes", "NMI", "AMI", "fitted on"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key in sorted(runs, key=lambda k: (int(k.split(":")[0]), k)):
         run = runs[key]
         old = prev_runs.get(key)
         size, mode = key.split(":")
-        cells = [size, mode, _fmt(run["wall_seconds"]) + _delta(run["wall_seconds"],
+        cells = [size, mode, str(run["settings"].get("precision", "–")), _fmt(run["wall_seconds"]) + _delta(run["wall_seconds"],
                                                                  old and old.get("wall_seconds"))]
         cells += [_fmt(run["seconds"].get(s), 2) for s in stages]
         cells += [_fmt(run["n_rows"] / run["wall_seconds"], 0),
@@ -502,7 +519,8 @@ def main() -> None:
     results: dict[str, Any] = {
         "data": "shared/data/fft_feedback/fft_feedback_v6framework.csv (non-empty comments) + perturbed copies",
         "perturbation": PERTURBATION,
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                    "cpu": _cpu_model(), "numerics": _numerics_mode()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "runs": dict((previous or {}).get("runs", {})),
     }
