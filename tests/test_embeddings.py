@@ -189,3 +189,12 @@ def test_a_texts_vector_does_not_depend_on_its_batch(model: emb.LoadedModel) -> 
 
 def test_bucket_lengths_depend_only_on_the_text() -> None:
     assert [emb.bucket_length(n, 256) for n in (1, 16, 17, 40, 200, 300)] == [16, 16, 32, 64, 256, 256]
+
+
+def test_bfloat16_encoding_works_under_the_portable_arithmetic(model: emb.LoadedModel) -> None:
+    # torch's fused bf16 attention refuses to run without its AVX-512 kernels, which analysis.numerics
+    # switches off; the encoder must fall back to plain attention rather than crash.
+    texts = ["The night nurses were wonderful with my dad.", "Nobody answered the phone at the weekend."]
+    full, _ = emb.embed_texts(texts, model=model)
+    half, _ = emb.embed_texts(texts, model=emb.load_model(precision="bf16"))
+    assert np.all((half * full).sum(axis=1) > 0.99)

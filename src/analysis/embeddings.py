@@ -303,7 +303,12 @@ def _apply_precision(encoder: Any, precision: str) -> Any:
     import torch
 
     if precision == "bf16":
-        return encoder.to(torch.bfloat16)
+        encoder = encoder.to(torch.bfloat16)
+        if not torch.backends.cpu.get_cpu_capability().startswith("AVX512"):
+            # torch's fused bf16 attention needs AVX-512 kernels, which the portable arithmetic
+            # (analysis.numerics) switches off: use the plain matmul-softmax attention instead.
+            _use_eager_attention(encoder)
+        return encoder
     import warnings
 
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
@@ -313,6 +318,14 @@ def _apply_precision(encoder: Any, precision: str) -> Any:
         warnings.simplefilter("ignore")
         # Per-channel weight scales: per-tensor ones moved vectors twice as far from fp32 (cosine 0.91 vs 0.96).
         return quantize_dynamic(encoder, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+
+
+def _use_eager_attention(encoder: Any) -> None:
+    """Switch the transformer inside a SentenceTransformer to transformers' "eager" attention."""
+    for module in encoder.modules():
+        if hasattr(module, "set_attn_implementation") and hasattr(module, "config"):
+            module.set_attn_implementation("eager")
+            return
 
 
 def _configure_torch(n_threads: int) -> None:
