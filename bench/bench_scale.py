@@ -449,6 +449,14 @@ def markdown(results: dict, previous: dict | None) -> str:
         cells += [str(run["quality"]["n_themes"]), nmi_cell, _fmt(run["quality"]["ami"], 3),
                   f"{run['settings'].get('n_documents')} of {run['settings'].get('n_substantive')}"]
         lines.append("| " + " | ".join(cells) + " |")
+    # Cold and warm runs fit the same vectors: any difference in themes is a reproducibility bug.
+    differing = sorted({k.split(":")[0] for k in runs if k.endswith(":warm") and f"{k.split(':')[0]}:cold" in runs
+                        and runs[k]["quality"] != runs[f"{k.split(':')[0]}:cold"]["quality"]}, key=int)
+    if differing:
+        lines += ["", f"⚠ Cold and warm runs gave different themes at size(s) {', '.join(differing)}: "
+                      "the fit is not reproducible there."]
+    elif any(k.endswith(":warm") for k in runs):
+        lines += ["", "Cold and warm runs gave identical theme quality figures at every size (same fit)."]
     prec = results.get("precisions")
     if prec:
         lines += ["", "Encoder precision on the real comments (cold, no cache, fresh process each):", "",
