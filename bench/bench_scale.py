@@ -73,6 +73,7 @@ from typing import Any
 START = time.perf_counter()
 # First, before numpy, torch or numba load: the same arithmetic as `make report` (analysis.numerics).
 import analysis  # noqa: E402, F401, I001
+from analysis.numerics import numerics_mode  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "bench_scale.json"
 MARKDOWN = ROOT / "bench" / "results" / "bench_scale.md"
@@ -393,12 +394,6 @@ def _cpu_model() -> str:
                 "unknown")
 
 
-def _numerics_mode() -> str:
-    from analysis.numerics import numerics_mode
-
-    return numerics_mode()
-
-
 def _fmt(value: Any, digits: int = 1) -> str:
     if value is None:
         return "–"
@@ -450,12 +445,12 @@ def markdown(results: dict, previous: dict | None) -> str:
                   f"{run['settings'].get('n_documents')} of {run['settings'].get('n_substantive')}"]
         lines.append("| " + " | ".join(cells) + " |")
     # Cold and warm runs fit the same vectors: any difference in themes is a reproducibility bug.
-    differing = sorted({k.split(":")[0] for k in runs if k.endswith(":warm") and f"{k.split(':')[0]}:cold" in runs
-                        and runs[k]["quality"] != runs[f"{k.split(':')[0]}:cold"]["quality"]}, key=int)
+    both = {k.split(":")[0] for k in runs if k.endswith(":cold")} & {k.split(":")[0] for k in runs if k.endswith(":warm")}
+    differing = sorted((s for s in both if runs[f"{s}:cold"]["quality"] != runs[f"{s}:warm"]["quality"]), key=int)
     if differing:
         lines += ["", f"⚠ Cold and warm runs gave different themes at size(s) {', '.join(differing)}: "
                       "the fit is not reproducible there."]
-    elif any(k.endswith(":warm") for k in runs):
+    elif both:
         lines += ["", "Cold and warm runs gave identical theme quality figures at every size (same fit)."]
     prec = results.get("precisions")
     if prec:
@@ -528,7 +523,7 @@ def main() -> None:
         "data": "shared/data/fft_feedback/fft_feedback_v6framework.csv (non-empty comments) + perturbed copies",
         "perturbation": PERTURBATION,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-                    "cpu": _cpu_model(), "numerics": _numerics_mode()},
+                    "cpu": _cpu_model(), "numerics": numerics_mode()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "runs": dict((previous or {}).get("runs", {})),
     }
