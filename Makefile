@@ -39,8 +39,8 @@ test-fast: $(STAMP) ## Run the tests that do not execute notebooks or fit models
 	$(PY) -m pytest -m "not slow"
 
 lab: $(STAMP) ## Open JupyterLab on the project's kernel
-	@# Through analysis.numerics, so that kernels compute as `make report` does (see its notes).
-	$(PY) -c 'from analysis.numerics import exec_with_portable_numerics as run; run(["$(VENV)/bin/jupyter", "lab", "--notebook-dir=notebooks"])'
+	@# Through analysis.core.numerics, so that kernels compute as `make report` does (see its notes).
+	$(PY) -c 'from analysis.core.numerics import exec_with_portable_numerics as run; run(["$(VENV)/bin/jupyter", "lab", "--notebook-dir=notebooks"])'
 
 example: $(STAMP) ## Regenerate the synthetic example data in data/raw/example
 	$(PY) -m analysis make-example

@@ -71,9 +71,12 @@ from pathlib import Path
 from typing import Any
 
 START = time.perf_counter()
-# First, before numpy, torch or numba load: the same arithmetic as `make report` (analysis.numerics).
-import analysis  # noqa: E402, F401, I001
-from analysis.numerics import numerics_mode  # noqa: E402
+# First, before numpy, torch or numba load: the same arithmetic as `make report` (analysis.core.numerics).
+from analysis.core.numerics import apply_portable_numerics  # noqa: E402, I001
+
+apply_portable_numerics()
+from analysis.core.numerics import numerics_mode  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "bench_scale.json"
 MARKDOWN = ROOT / "bench" / "results" / "bench_scale.md"
@@ -99,8 +102,8 @@ PERTURBATION = {
 def _real_frame():  # noqa: ANN202 - pandas imported lazily so that import time is measured honestly
     import pandas as pd
 
-    from analysis import paths
-    from analysis.theme_quality import dominant_code
+    from analysis.core import paths
+    from analysis.themes.quality import dominant_code
 
     csv = paths.SHARED_DIR / "data" / "fft_feedback" / "fft_feedback_v6framework.csv"
     if not csv.is_file():
@@ -200,10 +203,10 @@ def worker_run(corpus: Path, cache: Path, out: Path, settings_json: str, *, save
     import numpy as np
     import pandas as pd
 
-    from analysis.config import Themes
-    from analysis.embeddings import count_uncached, load_model
-    from analysis.scale import embed_comments
-    from analysis.theme_model import fit_themes, prepare_comments
+    from analysis.core.config import Themes
+    from analysis.themes.distributed import embed_comments
+    from analysis.themes.embeddings import count_uncached, load_model
+    from analysis.themes.model import fit_themes, prepare_comments
 
     seconds: dict[str, float] = {"import": time.perf_counter() - START}
     t = time.perf_counter()
@@ -235,7 +238,7 @@ def worker_run(corpus: Path, cache: Path, out: Path, settings_json: str, *, save
         seconds[key] = float(fit.stage_seconds.get(key, 0.0))
     seconds["fit_total"] = float(fit.stage_seconds["total"])
     t = time.perf_counter()
-    from analysis.themes_cli import theme_table
+    from analysis.cli.themes import theme_table
 
     out.mkdir(parents=True, exist_ok=True)
     a = fit.assignments
@@ -277,10 +280,10 @@ def worker_agreement(corpus: Path, cache: Path, sample: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from analysis.config import Themes
-    from analysis.scale import embed_comments
-    from analysis.theme_model import fit_themes, prepare_comments
-    from analysis.theme_quality import stability
+    from analysis.core.config import Themes
+    from analysis.themes.distributed import embed_comments
+    from analysis.themes.model import fit_themes, prepare_comments
+    from analysis.themes.quality import stability
 
     frame = pd.read_parquet(corpus)
     prepared = prepare_comments(frame, text_column="text", question_column="question", min_words=3)
@@ -311,8 +314,8 @@ def worker_dask(corpus: Path, n_texts: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from analysis.embeddings import embed_texts, load_model
-    from analysis.scale import _embed_with_client, dask_client
+    from analysis.themes.distributed import _embed_with_client, dask_client
+    from analysis.themes.embeddings import embed_texts, load_model
 
     frame = pd.read_parquet(corpus)
     texts = frame.loc[frame["synthetic"], "text"].astype(str).tolist()[-n_texts:]
@@ -418,7 +421,7 @@ def markdown(results: dict, previous: dict | None) -> str:
     prev_runs = (previous or {}).get("runs", {})
     machine = results["machine"]
     lines = [f"Machine: {machine['cpus']} cores ({machine.get('cpu', 'CPU not recorded')}), Python "
-             f"{machine['python']}, {machine.get('numerics', '?')} arithmetic (analysis.numerics); "
+             f"{machine['python']}, {machine.get('numerics', '?')} arithmetic (analysis.core.numerics); "
              f"run {results['when']}; previous run {(previous or {}).get('when', '–')}. "
              "(+x%) is the change against the previous saved run; ⚠ marks a regression over 10% "
              "(time, memory) or an NMI drop over 0.02.", ""]

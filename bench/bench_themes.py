@@ -38,8 +38,10 @@ import time
 from pathlib import Path
 
 START = time.perf_counter()
-# First, before numpy, torch or numba load: the same arithmetic as `make report` (analysis.numerics).
-import analysis  # noqa: E402, F401, I001
+# First, before numpy, torch or numba load: the same arithmetic as `make report` (analysis.core.numerics).
+from analysis.core.numerics import apply_portable_numerics  # noqa: E402, I001
+
+apply_portable_numerics()
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "bench_themes.json"
 TEXT, QUESTION = "FFT answer", "FFT question"
@@ -49,8 +51,8 @@ FIRST_CODE, LAST_CODE = "Not assigned", "Positive experience & gratitude"
 def _load_frame():  # noqa: ANN202 - pandas imported lazily to time imports honestly
     import pandas as pd
 
-    from analysis import paths
-    from analysis.theme_quality import dominant_code
+    from analysis.core import paths
+    from analysis.themes.quality import dominant_code
 
     csv = paths.SHARED_DIR / "data" / "fft_feedback" / "fft_feedback_v6framework.csv"
     if not csv.is_file():
@@ -71,7 +73,7 @@ def _scores(topics, labels, texts, top_words, substantive) -> dict:  # noqa: ANN
     import numpy as np
     from sklearn.metrics import adjusted_mutual_info_score
 
-    from analysis import theme_quality as q
+    from analysis.themes import quality as q
 
     topics = np.asarray(topics, dtype=int)
     substantive = np.asarray(substantive, dtype=bool)
@@ -93,9 +95,9 @@ def _scores(topics, labels, texts, top_words, substantive) -> dict:  # noqa: ANN
 def worker_ours(cache: Path, stability: bool) -> dict:
     import numpy as np
 
-    from analysis.config import Themes
-    from analysis.embeddings import embed_texts, load_model
-    from analysis.theme_model import fit_themes, prepare_comments
+    from analysis.core.config import Themes
+    from analysis.themes.embeddings import embed_texts, load_model
+    from analysis.themes.model import fit_themes, prepare_comments
 
     t_import = time.perf_counter() - START
     t = time.perf_counter()
@@ -125,7 +127,7 @@ def worker_ours(cache: Path, stability: bool) -> dict:
         "n_rows": len(frame),
     }
     if stability:
-        from analysis.theme_quality import stability as stab
+        from analysis.themes.quality import stability as stab
 
         other = fit_themes(prepared, vectors, Themes(), seed=2026, text_column=TEXT, question_column=QUESTION,
                            model=model, cache_dir=cache)
@@ -138,8 +140,8 @@ def worker_plain() -> dict:
 
     import numpy as np
 
-    from analysis.embeddings import load_model
-    from analysis.theme_model import prepare_comments
+    from analysis.themes.embeddings import load_model
+    from analysis.themes.model import prepare_comments
 
     warnings.simplefilter("ignore")
     from bertopic import BERTopic

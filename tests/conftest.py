@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+# The test session is an entry point (like ``python -m analysis``): pin the portable arithmetic
+# before anything imports numpy, torch or numba, so in-process embeddings match the report's.
+from analysis.core.numerics import apply_portable_numerics
 
-import pytest
-import yaml
+apply_portable_numerics()
 
-from analysis import paths
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+from analysis.core import paths  # noqa: E402
 
 FFT_CSV = paths.SHARED_DIR / "data" / "fft_feedback" / "fft_feedback_v6framework.csv"
 STAFF_SURVEY_CSV = paths.SHARED_DIR / "data" / "staff_survey" / "staff_survey_wellbeing_by_org_2021_2024.csv"

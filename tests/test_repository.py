@@ -11,7 +11,7 @@ import nbformat
 import pytest
 import yaml
 
-from analysis import paths
+from analysis.core import paths
 
 ROOT = paths.REPO_ROOT
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))

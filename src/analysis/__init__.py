@@ -1,8 +1,7 @@
-"""Evaluation toolkit for patient, carer and public involvement in health services."""
+"""Evaluation toolkit for patient, carer and public involvement in health services.
 
-from analysis import numerics as _numerics
+Importing the package, or any module in it, has no side effects: process-wide settings
+(the portable arithmetic of :mod:`analysis.core.numerics`) are applied by the entry points.
+"""
 
 __version__ = "0.1.0"
-
-# Before any of our modules loads numpy, torch or numba: the same themes on every machine.
-_numerics._pin_on_import()

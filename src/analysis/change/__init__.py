@@ -1,0 +1,4 @@
+"""Stage: change over time by group: preparation, models, sentences and figures (notebook 03).
+
+Layer 3: imports core, stats and present; never another stage.
+"""

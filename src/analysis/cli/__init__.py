@@ -1,0 +1,4 @@
+"""Command line (``python -m analysis``): all argument parsing lives here.
+
+Layer 5: may import anything.
+"""

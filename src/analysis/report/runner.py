@@ -1,0 +1,462 @@
+"""The cycle runner: execute the notebooks in order and publish the report.
+
+``python -m analysis run config/example.yaml`` executes ``notebooks/NN_*.ipynb``
+with papermill, exports a reader (no code) and a researcher (with code) HTML
+page per notebook, writes ``index.html`` with the executive summary and a
+``manifest.json`` describing exactly what was run, and only then moves the
+finished folder into place.
+
+Why a build folder: a run that fails half-way must never leave something that
+looks like a finished report. Everything is built in
+``reports/.build-<cycle>-<random>/`` beside the target and swapped in at the
+end (old report renamed aside, new one renamed in, old one deleted). A failed
+build folder is kept, with ``RUN_FAILED.txt`` and the failed executed notebook,
+so that the error can be read.
+
+Reproducibility: executed notebooks and HTML pages carry no timestamps and no
+build-folder paths (papermill's timing metadata is removed and the build path
+is rewritten to the final path); volatile facts (times, durations) live in
+``manifest.json`` only. Heavy imports (papermill, nbconvert) happen inside
+functions so that the CLI starts quickly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from analysis.core import paths
+from analysis.core.errors import NotebookFailed, UserError
+from analysis.core.numerics import portable_kernel_env
+
+if TYPE_CHECKING:
+    from analysis.core.config import CycleConfig
+
+#: Distributions whose versions are recorded in the manifest (missing ones are recorded as null).
+RECORDED_PACKAGES: tuple[str, ...] = (
+    "involvement-evaluation", "pandas", "numpy", "pyarrow", "scipy", "statsmodels", "scikit-learn",
+    "pandera", "pydantic", "bertopic", "sentence-transformers", "torch", "umap-learn", "hdbscan",
+    "matplotlib", "seaborn", "plotly", "papermill", "nbconvert", "nbformat", "ipykernel", "jinja2",
+)
+
+#: Papermill metadata that changes on every run; removed so executed notebooks are reproducible.
+_VOLATILE_PAPERMILL_KEYS: tuple[str, ...] = ("start_time", "end_time", "duration", "exception", "status")
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """One executed notebook: where it came from, where it went and how long it took."""
+
+    name: str
+    source: Path
+    executed: Path
+    seconds: float
+
+
+# --------------------------------------------------------------------------- discovery
+def discover_notebooks(
+    notebooks_dir: Path = paths.NOTEBOOKS_DIR, only: Sequence[str] | None = None
+) -> list[Path]:
+    """The cycle's notebooks (``NN_*.ipynb``), in order.
+
+    Parameters
+    ----------
+    notebooks_dir
+        Folder holding the notebooks.
+    only
+        Restrict to these notebooks, each given as a stem (``"04_reach_and_actions"``),
+        a file name or a path to an ``.ipynb`` (paths may live anywhere; used by tests).
+
+    Returns
+    -------
+    list[Path]
+        Sorted by file name.
+
+    Raises
+    ------
+    UserError
+        When a requested notebook does not exist, or no notebook is found.
+    """
+    if only is None:
+        found = sorted(p for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb") if p.is_file())
+        if not found:
+            raise UserError(f"no notebooks named NN_*.ipynb in {notebooks_dir}")
+        return found
+    chosen: list[Path] = []
+    for item in only:
+        candidate = Path(item)
+        if candidate.suffix != ".ipynb":
+            candidate = notebooks_dir / f"{item}.ipynb"
+        elif not candidate.is_absolute() and not candidate.exists():
+            candidate = notebooks_dir / candidate.name
+        if not candidate.is_file():
+            raise UserError(f"notebook not found: {item} (looked for {candidate})")
+        chosen.append(candidate.resolve())
+    return sorted(chosen, key=lambda p: p.name)
+
+
+# --------------------------------------------------------------------------- environment
+@contextlib.contextmanager
+def _this_interpreter_kernel(env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Make kernel name "python3" start *this* interpreter, whatever kernelspecs the user has.
+
+    jupyter_client looks in ``JUPYTER_PATH`` first, so a kernelspec written there
+    with ``sys.executable`` wins over a user-level ``python3`` kernel that might
+    point at another Python without this project installed. ``env`` goes into the
+    kernel spec: the kernel starts with those variables (the portable arithmetic of
+    :mod:`analysis.core.numerics`) whatever this process did.
+    """
+    with tempfile.TemporaryDirectory(prefix="analysis-kernel-") as tmp:
+        spec_dir = Path(tmp) / "kernels" / "python3"
+        spec_dir.mkdir(parents=True)
+        spec = {
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     # Kernel chatter (TCP warnings, the interrupt at shutdown) is not for report users;
+                     # cell errors still reach papermill.
+                     "--IPKernelApp.log_level=CRITICAL"],
+            "display_name": f"Python 3 ({Path(sys.prefix).name})",
+            "language": "python",
+            "metadata": {"debugger": True},
+            "env": dict(env or {}),
+        }
+        (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+        previous = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [tmp, previous]))
+        # Tables and figures must not depend on the hash seed or thread count of the machine.
+        previous_hash_seed = os.environ.get("PYTHONHASHSEED")
+        os.environ["PYTHONHASHSEED"] = "0"
+        try:
+            yield "python3"
+        finally:
+            for key, value in (("JUPYTER_PATH", previous), ("PYTHONHASHSEED", previous_hash_seed)):
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions(names: Sequence[str] = RECORDED_PACKAGES) -> dict[str, str | None]:
+    """Installed version of each distribution (None when not installed)."""
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def git_commit(repo: Path = paths.REPO_ROOT) -> dict[str, Any]:
+    """The checked-out commit and whether the work tree has uncommitted changes.
+
+    Read-only git calls; ``{"commit": "unknown", "dirty": None}`` outside a
+    repository, without git, or before the first commit.
+    """
+    def _git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                                  timeout=20, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = _git("rev-parse", "HEAD")
+    if not commit:
+        return {"commit": "unknown", "dirty": None}
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def _relative(path: Path) -> str:
+    """A path relative to the repository root when inside it (manifests must not depend on the clone's location)."""
+    try:
+        return path.resolve().relative_to(paths.REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def build_manifest(
+    config: CycleConfig,
+    config_path: Path,
+    runs: Sequence[NotebookRun],
+    *,
+    output_dir: Path,
+    started_at: datetime,
+    finished_at: datetime,
+    numerics: str = "host",
+) -> dict[str, Any]:
+    """Everything needed to say what produced a report.
+
+    Parameters
+    ----------
+    config
+        The validated cycle configuration.
+    config_path
+        The YAML file it came from.
+    runs
+        The executed notebooks with their durations.
+    output_dir
+        The report's final folder (recorded as the ``output_dir`` parameter).
+    started_at, finished_at
+        Wall-clock times of the run (UTC).
+    numerics
+        The arithmetic the kernels computed with ("portable" or "host", :mod:`analysis.core.numerics`).
+
+    Returns
+    -------
+    dict
+        JSON-able manifest: cycle, config (path and sha256), input files with
+        sha256 and size, parameters, seed, suppression threshold, package
+        versions, python and platform, git commit, notebooks with seconds,
+        start and end times.
+    """
+    inputs = []
+    for item in config.inputs:
+        path = config.input_path(item)
+        inputs.append({
+            "name": item.name,
+            "dataset": item.dataset,
+            "path": _relative(path),
+            "sha256": sha256_file(path) if path.is_file() else None,
+            "bytes": path.stat().st_size if path.is_file() else None,
+        })
+    extra_files = {"codebook": config.themes.codebook, "registry": config.themes.registry}
+    for label, value in extra_files.items():
+        if value is not None:
+            path = paths.resolve(value)
+            inputs.append({"name": label, "dataset": label, "path": _relative(path),
+                           "sha256": sha256_file(path) if path.is_file() else None,
+                           "bytes": path.stat().st_size if path.is_file() else None})
+    return {
+        "manifest_version": 1,
+        "cycle": config.cycle,
+        "title": config.title,
+        "organisation": config.organisation,
+        "previous_cycle": config.previous_cycle,
+        "config": {"path": _relative(config_path), "sha256": sha256_file(config_path)},
+        "inputs": inputs,
+        "parameters": {"config_path": str(config_path), "output_dir": str(output_dir)},
+        "seed": config.seed,
+        "suppression_threshold": config.suppression_threshold,
+        "packages": package_versions(),
+        "numerics": numerics,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git": git_commit(),
+        "notebooks": [
+            {"name": r.name, "source": _relative(r.source), "seconds": round(r.seconds, 1)} for r in runs
+        ],
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": finished_at.isoformat(timespec="seconds"),
+        "seconds": round((finished_at - started_at).total_seconds(), 1),
+    }
+
+
+# --------------------------------------------------------------------------- execution
+def _clean_executed_notebook(path: Path, build_dir: Path, final_dir: Path) -> None:
+    """Remove run-specific noise from an executed notebook, in place.
+
+    Papermill's timing metadata changes on every run and the build folder's
+    random name would leak into the parameters cell and any printed path; both
+    are rewritten so that two runs of the same inputs give the same notebook.
+    """
+    import nbformat
+
+    text = path.read_text(encoding="utf-8").replace(str(build_dir), str(final_dir))
+    nb = nbformat.reads(text, as_version=4)
+    pm = nb.metadata.get("papermill", {})
+    for key in _VOLATILE_PAPERMILL_KEYS:
+        pm.pop(key, None)
+    pm.pop("output_path", None)
+    pm.pop("input_path", None)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id on every run
+        cell.metadata.pop("execution", None)
+        cell_pm = cell.metadata.get("papermill")
+        if cell_pm is not None:
+            for key in _VOLATILE_PAPERMILL_KEYS:
+                cell_pm.pop(key, None)
+    nbformat.write(nb, path)
+
+
+def _relocate_results(build_dir: Path, final_dir: Path) -> None:
+    """Rewrite the build folder's path to the final path in recorded results (JSON)."""
+    for path in sorted((build_dir / "results").glob("*.json")):
+        text = path.read_text(encoding="utf-8")
+        if str(build_dir) in text:
+            path.write_text(text.replace(str(build_dir), str(final_dir)), encoding="utf-8")
+
+
+def execute_notebook(
+    source: Path,
+    executed: Path,
+    *,
+    parameters: dict[str, Any],
+    kernel_name: str,
+    cwd: Path,
+) -> float:
+    """Execute one notebook with papermill; return the seconds it took.
+
+    Raises
+    ------
+    NotebookFailed
+        With the failing cell's error name and value, the cell number and the
+        path of the kept executed notebook.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(source), str(executed), parameters=parameters, kernel_name=kernel_name,
+            cwd=str(cwd), progress_bar=False, log_output=False, report_mode=False,
+        )
+    except PapermillExecutionError as exc:
+        raise NotebookFailed(
+            f"notebook {source.name} failed in cell {exc.cell_index + 1} "
+            f"(execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
+            f"The executed notebook, with the error, is kept for debugging: {executed}"
+        ) from None
+    except Exception as exc:  # kernel died, timeout, bad notebook JSON: still the notebook's failure
+        raise NotebookFailed(
+            f"notebook {source.name} could not be executed: {type(exc).__name__}: {exc}\n"
+            f"Build folder kept for debugging: {executed.parent.parent}"
+        ) from exc
+    return time.perf_counter() - start
+
+
+def _swap_into_place(build_dir: Path, target: Path) -> None:
+    """Replace ``target`` by ``build_dir`` with two renames (old report deleted last)."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".old-{target.name}-{secrets.token_hex(4)}")
+        target.rename(old)
+    try:
+        build_dir.rename(target)
+    except OSError:
+        if old is not None:  # put the previous report back rather than leave nothing
+            old.rename(target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run_cycle(
+    config_path: Path,
+    out_dir: Path | None = None,
+    *,
+    notebooks: Sequence[str] | None = None,
+    progress: Callable[[str], None] = print,
+    self_contained: bool = False,
+    notebooks_dir: Path = paths.NOTEBOOKS_DIR,
+) -> Path:
+    """Run a whole cycle and publish its report.
+
+    Parameters
+    ----------
+    config_path
+        The cycle YAML (relative paths are taken from the repository root).
+    out_dir
+        Final report folder; default ``reports/<cycle>/`` from the config.
+    notebooks
+        Run only these notebooks (stems, file names or paths); default every
+        ``NN_*.ipynb`` in ``notebooks_dir``, in order.
+    progress
+        Called with one line per step (``print`` by default).
+    self_contained
+        Also write ``<cycle>-report.html``: one offline file with the summary
+        and every reader section, for sending by e-mail.
+    notebooks_dir
+        Where the notebooks live (tests pass a temporary folder).
+
+    Returns
+    -------
+    Path
+        The published report folder.
+
+    Raises
+    ------
+    ConfigError
+        The configuration is invalid.
+    NotebookFailed
+        A notebook raised; the message names the cell's error and where the
+        failed notebook was kept. No report is published.
+    """
+    from analysis.core.config import load_config
+    from analysis.report import build as report
+
+    config_path = paths.resolve(config_path)
+    config = load_config(config_path)
+    target = (Path(out_dir).resolve() if out_dir is not None else config.report_path())
+    sources = discover_notebooks(notebooks_dir, notebooks)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    build_dir = target.parent / f".build-{config.cycle}-{secrets.token_hex(4)}"
+    build_dir.mkdir()
+    started_at = datetime.now(UTC)
+    progress(f"Running cycle {config.cycle!r}: {len(sources)} notebook(s), building in {build_dir}")
+
+    try:
+        kernel_env = portable_kernel_env()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    numerics = "portable" if kernel_env else "host"
+
+    runs: list[NotebookRun] = []
+    try:
+        with _this_interpreter_kernel(kernel_env) as kernel_name:
+            for number, source in enumerate(sources, start=1):
+                executed = build_dir / "notebooks" / source.name
+                seconds = execute_notebook(
+                    source, executed,
+                    parameters={"config_path": str(config_path), "output_dir": str(build_dir)},
+                    kernel_name=kernel_name, cwd=build_dir,
+                )
+                _clean_executed_notebook(executed, build_dir, target)
+                runs.append(NotebookRun(source.stem, source, executed, seconds))
+                _relocate_results(build_dir, target)
+                progress(f"[{number}/{len(sources)}] {source.stem} ... done in {seconds:.1f} s")
+        progress("Exporting HTML pages ...")
+        manifest = build_manifest(config, config_path, runs, output_dir=target, started_at=started_at,
+                                  finished_at=datetime.now(UTC), numerics=numerics)
+        (build_dir / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        report.build_report(build_dir, config, manifest, self_contained=self_contained, final_dir=target)
+        report.assert_offline(build_dir)
+    except BaseException as exc:
+        # Keep the build folder for debugging, clearly marked as unpublished.
+        (build_dir / "RUN_FAILED.txt").write_text(
+            f"This folder is an incomplete build of cycle {config.cycle!r}; it was not published.\n\n{exc}\n",
+            encoding="utf-8")
+        raise
+    _swap_into_place(build_dir, target)
+    progress(f"Report ready: {target / 'index.html'}")
+    if self_contained:
+        progress(f"Single-file report: {target / f'{config.cycle}-report.html'}")
+    return target

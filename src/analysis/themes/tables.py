@@ -1,0 +1,912 @@
+"""What readers get from the themes: tables, plain words, quotes, change and figures.
+
+Every percentage here is "respondents raising the theme" out of **respondents
+who gave a substantive answer to that question** (non-answers such as
+"nothing" and very short answers are reported separately, not in the base;
+answers the model left unassigned and answers in themes a reviewer excluded
+stay in the base, because those people did answer). Intervals are Wilson 95%
+intervals from :func:`analysis.stats.proportions.wilson_ci`, and any row whose base
+is under the suppression threshold is blanked with
+:func:`analysis.stats.proportions.suppress`.
+
+Input shape
+-----------
+Most functions take ``themed``: one row per comment with ``comment_id``,
+``respondent_id``, ``question_id``, ``theme_id`` (permanent id, or -1 / -2),
+``excluded`` (bool, from :func:`analysis.themes.review.apply_decisions`) and,
+as needed, ``wave``, ``respondent_type``, ``borough``, ``text``, ``n_words``,
+``probability`` (similarity of the comment to its theme centroid) and
+``non_answer_kind``; and ``themes``: the reviewed themes (one row per
+``theme_id`` with ``label``, ``top_words``, ``reviewed``, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.core import vocab
+from analysis.stats.proportions import suppress, wilson_ci
+
+#: Plain-English bands for the share of respondents raising a theme (lower bound inclusive).
+#: Exactly half is "a substantial minority": "most" means over half.
+PREVALENCE_BANDS: tuple[tuple[float, float, str], ...] = (
+    (0.50, 1.00, "raised by most respondents (over half)"),
+    (0.25, 0.50, "a substantial minority (25% to 50%)"),
+    (0.10, 0.25, "a minority (10% to 25%)"),
+    (0.00, 0.10, "a few (under 10%)"),
+)
+BASE_NOTE = ("Percentages are of respondents who gave a substantive answer to the question "
+             "(non-answers such as 'nothing' and very short answers are not in the base).")
+EXCLUDED_ROW_LABEL = "Excluded by reviewer"
+NOT_RECORDED = "Not recorded"
+VERY_SHORT_KIND = "very short"
+_VALUE_COLUMNS = ["n", "pct", "ci_low", "ci_high"]
+
+
+# --------------------------------------------------------------------------- small helpers
+def prevalence_band(pct: float | None) -> str | None:
+    """The plain-English band for a share in [0, 1] (see :data:`PREVALENCE_BANDS`); None if missing."""
+    if pct is None or pd.isna(pct):
+        return None
+    if pct > 0.5:
+        return PREVALENCE_BANDS[0][2]
+    for low, _high, words in PREVALENCE_BANDS[1:]:
+        if pct >= low:
+            return words
+    return PREVALENCE_BANDS[-1][2]
+
+
+def band_definitions() -> pd.DataFrame:
+    """The bands as a small table for the notebook."""
+    return pd.DataFrame([
+        {"share of respondents": "over 50%", "described as": PREVALENCE_BANDS[0][2]},
+        {"share of respondents": "25% to 50%", "described as": PREVALENCE_BANDS[1][2]},
+        {"share of respondents": "10% to under 25%", "described as": PREVALENCE_BANDS[2][2]},
+        {"share of respondents": "under 10%", "described as": PREVALENCE_BANDS[3][2]},
+    ])
+
+
+def _key_words(value: Any, n: int = 6) -> str:
+    if isinstance(value, str):
+        words = [w.strip() for w in value.split(";") if w.strip()]
+    elif value is None or (not hasattr(value, "__len__") and pd.isna(value)):
+        words = []
+    else:
+        words = [str(w) for w in list(value)]
+    return ", ".join(words[:n])
+
+
+def _theme_info(themes: pd.DataFrame) -> pd.DataFrame:
+    t = themes.copy()
+    t["theme_id"] = t["theme_id"].astype("int64")
+    defaults = {"reviewed": False, "reviewer": pd.NA, "reviewed_on": pd.NA, "excluded": False,
+                "split_note": pd.NA, "merged_from": pd.NA, "status": pd.NA, "top_words": ""}
+    for col, default in defaults.items():
+        if col not in t.columns:
+            t[col] = default
+    t["key_words"] = t["top_words"].map(_key_words)
+    t["reviewed"] = t["reviewed"].fillna(False).astype(bool)
+    return t.set_index("theme_id")
+
+
+def _non_answer(frame: pd.DataFrame) -> pd.Series:
+    """Non-answers: theme -2 once themed; before that, the ``is_non_answer`` flag."""
+    if "theme_id" in frame.columns:
+        return frame["theme_id"] == vocab.NON_ANSWER_THEME_ID
+    return frame["is_non_answer"].fillna(False).astype(bool)
+
+
+def _substantive(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["theme_id"] != vocab.NON_ANSWER_THEME_ID]
+
+
+def _excluded(frame: pd.DataFrame) -> pd.Series:
+    if "excluded" in frame.columns:
+        return frame["excluded"].fillna(False).astype(bool)
+    return pd.Series(False, index=frame.index)
+
+
+def _with_ci(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    base = table["base"].to_numpy(dtype=float)
+    n = table["n"].to_numpy(dtype=float)
+    table["pct"] = np.where(base > 0, n / np.where(base > 0, base, 1), np.nan)
+    low, high = wilson_ci(n, base, alpha=alpha)
+    table["ci_low"], table["ci_high"] = low, high
+    return table
+
+
+# --------------------------------------------------------------------------- answers
+def answer_summary(themed: pd.DataFrame, *, questions: Sequence[str] | None = None,
+                   respondent_column: str = "respondent_id") -> pd.DataFrame:
+    """Per question: answers, non-answers, very short answers and substantive answers.
+
+    A non-answer ("nothing", "no comment", "N/A", ...) has theme -2 and is not in any base.
+    A very short answer (fewer words than ``themes.min_words``, ``non_answer_kind`` "very
+    short") is too short to shape a theme; the theme model still places it in the nearest
+    theme when it plainly belongs there, so it is counted here *and* stays in the base unless
+    it was also classed a non-answer (-2).
+
+    Parameters
+    ----------
+    themed
+        Comments with ``question_id``, ``non_answer_kind`` and ``theme_id`` (or, before
+        themes are fitted, ``is_non_answer``).
+    questions
+        Questions to report, in order (default: as found).
+
+    Returns
+    -------
+    pd.DataFrame
+        ``question_id, n_comments, n_non_answers`` (theme -2), ``n_very_short``,
+        ``n_substantive`` (not -2), ``share_non_answer`` (n_non_answers / n_comments),
+        ``share_very_short``, ``n_respondents_substantive``.
+    """
+    questions = list(questions) if questions is not None else list(dict.fromkeys(themed["question_id"]))
+    rows = []
+    for q in questions:
+        sub = themed[themed["question_id"] == q]
+        non = _non_answer(sub)
+        kind = sub["non_answer_kind"].astype("string") if "non_answer_kind" in sub else pd.Series(pd.NA, index=sub.index)
+        very_short = (kind.str.casefold() == VERY_SHORT_KIND).fillna(False).astype(bool)
+        n = len(sub)
+        rows.append({
+            "question_id": q, "n_comments": n, "n_non_answers": int(non.sum()),
+            "n_very_short": int(very_short.sum()), "n_substantive": int((~non).sum()),
+            "share_non_answer": float(non.mean()) if n else np.nan,
+            "share_very_short": float(very_short.mean()) if n else np.nan,
+            "n_respondents_substantive": int(sub.loc[~non, respondent_column].nunique()),
+        })
+    return pd.DataFrame(rows)
+
+
+def non_answer_kinds(themed: pd.DataFrame, *, question_id: str) -> pd.DataFrame:
+    """Kinds of non-answer for one question ("nothing", "no comment", "very short", ...), most common first."""
+    sub = themed[(themed["question_id"] == question_id) & _non_answer(themed)]
+    kinds = sub["non_answer_kind"].astype("string").fillna("other") if len(sub) else pd.Series(dtype="string")
+    counts = kinds.value_counts().rename_axis("kind").reset_index(name="n")
+    counts["share_of_answers"] = counts["n"] / max((themed["question_id"] == question_id).sum(), 1)
+    return counts
+
+
+# --------------------------------------------------------------------------- prevalence
+def theme_table(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str, threshold: int,
+                alpha: float = 0.05, respondent_column: str = "respondent_id") -> pd.DataFrame:
+    """Respondents raising each theme in answer to one question, with Wilson intervals.
+
+    Parameters
+    ----------
+    themed, themes
+        See the module docstring.
+    question_id
+        The open question.
+    threshold
+        Suppression threshold: the whole table is blanked when fewer respondents answered.
+    alpha
+        1 - confidence level.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per theme raised (largest first), then an "Unassigned" row and an
+        "Excluded by reviewer" row when they have members. Columns: ``question_id,
+        theme_id, label, key_words, n, base, pct, ci_low, ci_high, band, reviewed,
+        reviewer, reviewed_on, split_note, merged_from, status, row_type, suppressed``.
+    """
+    info = _theme_info(themes)
+    q = _substantive(themed[themed["question_id"] == question_id])
+    base = int(q[respondent_column].nunique())
+    excluded = _excluded(q)
+    kept = q[~excluded]
+    rows = []
+    counts = kept[kept["theme_id"] > 0].groupby("theme_id")[respondent_column].nunique()
+    for tid, n in counts.items():
+        t = info.loc[tid] if tid in info.index else None
+        rows.append({
+            "theme_id": int(tid), "label": t["label"] if t is not None else f"Theme {tid}",
+            "key_words": t["key_words"] if t is not None else "", "n": int(n), "row_type": "theme",
+            **{c: (t[c] if t is not None else pd.NA) for c in
+               ("reviewed", "reviewer", "reviewed_on", "split_note", "merged_from", "status")},
+        })
+    rows.sort(key=lambda r: (-r["n"], r["theme_id"]))
+    n_unassigned = int(kept.loc[kept["theme_id"] == vocab.OUTLIER_THEME_ID, respondent_column].nunique())
+    if n_unassigned:
+        rows.append({"theme_id": vocab.OUTLIER_THEME_ID, "label": vocab.OUTLIER_THEME_LABEL, "key_words": "",
+                     "n": n_unassigned, "row_type": "unassigned", "reviewed": False})
+    n_excluded = int(q.loc[excluded, respondent_column].nunique())
+    if n_excluded:
+        rows.append({"theme_id": pd.NA, "label": EXCLUDED_ROW_LABEL, "key_words": "", "n": n_excluded,
+                     "row_type": "excluded by reviewer", "reviewed": True})
+    columns = ["question_id", "theme_id", "label", "key_words", "n", "base", "pct", "ci_low", "ci_high",
+               "band", "reviewed", "reviewer", "reviewed_on", "split_note", "merged_from", "status", "row_type"]
+    table = pd.DataFrame(rows, columns=[c for c in columns if c not in ("question_id", "base", "pct", "ci_low",
+                                                                        "ci_high", "band")])
+    table.insert(0, "question_id", question_id)
+    table["base"] = base
+    table["theme_id"] = table["theme_id"].astype("Int64")
+    table["reviewed"] = table["reviewed"].fillna(False).astype(bool)
+    table = _with_ci(table, alpha)
+    table["band"] = table["pct"].map(prevalence_band).where(table["row_type"] == "theme")
+    table = suppress(table, "base", threshold, value_columns=_VALUE_COLUMNS)
+    table.loc[table["suppressed"], "band"] = pd.NA
+    return table.loc[:, [*columns, "suppressed"]].reset_index(drop=True)
+
+
+def theme_by_group(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str, group_column: str,
+                   threshold: int, alpha: float = 0.05, respondent_column: str = "respondent_id") -> pd.DataFrame:
+    """Theme prevalence within each group (respondent type, borough, ...), small groups suppressed.
+
+    The base of each cell is the group's respondents with a substantive answer; a group
+    with fewer than ``threshold`` such respondents has every number blanked. A missing
+    group value is shown as "Not recorded".
+
+    Returns
+    -------
+    pd.DataFrame
+        ``question_id, group_column, group, theme_id, label, n, base, pct, ci_low, ci_high,
+        suppressed``: every theme raised in the question x every group (zeros included).
+    """
+    info = _theme_info(themes)
+    q = _substantive(themed[themed["question_id"] == question_id]).copy()
+    q["group"] = q[group_column].astype("string").fillna(NOT_RECORDED)
+    bases = q.groupby("group")[respondent_column].nunique()
+    kept = q[~_excluded(q) & (q["theme_id"] > 0)]
+    counts = kept.groupby(["group", "theme_id"])[respondent_column].nunique()
+    theme_ids = counts.index.get_level_values("theme_id").unique().sort_values()
+    grid = pd.MultiIndex.from_product([bases.index, theme_ids], names=["group", "theme_id"])
+    table = counts.reindex(grid, fill_value=0).rename("n").reset_index()
+    table["base"] = table["group"].map(bases).astype("int64")
+    table["label"] = table["theme_id"].map(lambda t: info["label"].get(t, f"Theme {t}"))
+    table = _with_ci(table, alpha)
+    table.insert(0, "group_column", group_column)
+    table.insert(0, "question_id", question_id)
+    table = suppress(table, "base", threshold, value_columns=_VALUE_COLUMNS + ["base"])
+    cols = ["question_id", "group_column", "group", "theme_id", "label", "n", "base", "pct", "ci_low",
+            "ci_high", "suppressed"]
+    return table.loc[:, cols].sort_values(["group", "theme_id"]).reset_index(drop=True)
+
+
+def group_heatmap_matrix(by_group: pd.DataFrame) -> pd.DataFrame:
+    """Theme label x group matrix of percentages (NaN where suppressed), for a heatmap."""
+    matrix = by_group.pivot_table(index="label", columns="group", values="pct", aggfunc="first", dropna=False)
+    return matrix.astype(float)
+
+
+# --------------------------------------------------------------------------- quotes
+def cell_sizes(frame: pd.DataFrame, cell_columns: Sequence[str], *,
+               respondent_column: str = "respondent_id") -> pd.Series:
+    """Respondents in each row's cell (the combination of ``cell_columns``; missing is its own value)."""
+    keys = frame.loc[:, list(cell_columns)].astype("string").fillna(NOT_RECORDED)
+    ids = frame[respondent_column]
+    grouped = pd.concat([keys, ids], axis=1).groupby(list(cell_columns), dropna=False)[respondent_column]
+    return grouped.transform("nunique").astype("int64")
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"[a-z']+", text.lower()))
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def select_quotes(themed: pd.DataFrame, *, threshold: int, max_quotes: int = 3,
+                  cell_columns: Sequence[str] = ("respondent_type", "borough"),
+                  scope_columns: Sequence[str] = ("question_id", "wave"), min_words: int = 8,
+                  max_words: int = 60, relevance_column: str = "probability",
+                  embeddings: np.ndarray | None = None, diversity: float = 0.3,
+                  max_overlap: float = 0.6) -> pd.DataFrame:
+    """Representative, de-identified quotes per theme, never from a small group.
+
+    A comment is eligible when it is in a reported theme (id > 0, not excluded), has
+    ``min_words`` to ``max_words`` words, and its respondent's cell (``cell_columns``, e.g.
+    respondent type x borough, plus any equality column shown beside quotes) within its
+    scope (``scope_columns``: the question and wave it answered) has at least ``threshold``
+    respondents. Quotes are picked greedily by maximal marginal relevance: closeness to the
+    theme centroid (``relevance_column``) minus ``diversity`` x the highest similarity to a
+    quote already picked (cosine of ``embeddings`` rows when given, else word overlap);
+    near-duplicates (word overlap above ``max_overlap``) and a second quote from the same
+    respondent are skipped.
+
+    Parameters
+    ----------
+    themed
+        Comments (see module docstring) with ``text`` and ``n_words``; the text must already
+        be de-identified (processed data is).
+    embeddings
+        Optional unit-length embeddings, row i for ``themed`` row i.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``theme_id, rank (1 = most typical), quote, comment_id, question_id, relevance``.
+    """
+    frame = themed.reset_index(drop=True)
+    present_scope = [c for c in scope_columns if c in frame.columns]
+    sizes = cell_sizes(frame, [*present_scope, *cell_columns])
+    eligible = (
+        (frame["theme_id"] > 0) & ~_excluded(frame)
+        & frame["n_words"].between(min_words, max_words)
+        & (sizes >= threshold)
+        & frame["text"].notna()
+    )
+    candidates = frame[eligible]
+    rows = []
+    for tid, group in candidates.groupby("theme_id", sort=True):
+        rel = pd.to_numeric(group[relevance_column], errors="coerce").fillna(0.0) \
+            if relevance_column in group else pd.Series(0.0, index=group.index)
+        order = group.assign(_rel=rel).sort_values(["_rel", "comment_id"], ascending=[False, True])
+        picked: list[int] = []
+        respondents: set[str] = set()
+        tokens = {i: _tokens(str(t)) for i, t in order["text"].items()}
+        remaining = list(order.index)
+        while remaining and len(picked) < max_quotes:
+            best, best_score = None, -np.inf
+            for i in remaining:
+                if order.at[i, "respondent_id"] in respondents:
+                    continue
+                if any(_jaccard(tokens[i], tokens[j]) > max_overlap for j in picked):
+                    continue
+                if picked and embeddings is not None:
+                    redundancy = float(max(embeddings[i] @ embeddings[j] for j in picked))
+                elif picked:
+                    redundancy = max(_jaccard(tokens[i], tokens[j]) for j in picked)
+                else:
+                    redundancy = 0.0
+                score = float(order.at[i, "_rel"]) - diversity * redundancy
+                if score > best_score:
+                    best, best_score = i, score
+            if best is None:
+                break
+            picked.append(best)
+            respondents.add(order.at[best, "respondent_id"])
+            remaining.remove(best)
+        for rank, i in enumerate(picked, start=1):
+            rows.append({"theme_id": int(tid), "rank": rank, "quote": str(order.at[i, "text"]),
+                         "comment_id": order.at[i, "comment_id"], "question_id": order.at[i, "question_id"],
+                         "relevance": float(order.at[i, "_rel"])})
+    return pd.DataFrame(rows, columns=["theme_id", "rank", "quote", "comment_id", "question_id", "relevance"])
+
+
+# --------------------------------------------------------------------------- change over waves
+def theme_trend(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str, threshold: int,
+                wave_column: str = "wave", alpha: float = 0.05,
+                respondent_column: str = "respondent_id") -> pd.DataFrame:
+    """Prevalence of each theme in each wave (base: that wave's substantive answers).
+
+    Returns
+    -------
+    pd.DataFrame
+        ``question_id, wave, theme_id, label, n, base, pct, ci_low, ci_high, suppressed``.
+    """
+    table = theme_by_group(themed.assign(_wave=themed[wave_column]), themes, question_id=question_id,
+                           group_column="_wave", threshold=threshold, alpha=alpha,
+                           respondent_column=respondent_column)
+    table = table.drop(columns="group_column").rename(columns={"group": "wave"})
+    table["wave"] = pd.to_numeric(table["wave"], errors="coerce").astype("Int64")
+    return table.sort_values(["theme_id", "wave"]).reset_index(drop=True)
+
+
+def prevalence_change(trend: pd.DataFrame, *, wave_from: int, wave_to: int, threshold: int,
+                      alpha: float = 0.05) -> pd.DataFrame:
+    """Change in each theme's prevalence between two waves, with a Newcombe CI and a test.
+
+    Uses :func:`analysis.stats.comparisons.compare_proportions` (Newcombe hybrid score interval; pooled
+    two-proportion z-test, or Fisher's exact test when an expected count is under 5).
+    Holm-adjusted p-values (``p_holm``) allow for testing many themes at once.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``question_id, theme_id, label, wave_from, wave_to, pct_from, pct_to, difference
+        (wave_to minus wave_from, proportion), ci_low, ci_high, p_value, p_holm, method,
+        suppressed`` (True when either wave's base is under the threshold).
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    from analysis.stats.comparisons import compare_proportions
+
+    a = trend[trend["wave"] == wave_from].set_index("theme_id")
+    b = trend[trend["wave"] == wave_to].set_index("theme_id")
+    ids = sorted(set(a.index) & set(b.index))
+    cols = ["question_id", "theme_id", "label", "wave_from", "wave_to", "pct_from", "pct_to", "difference",
+            "ci_low", "ci_high", "p_value", "p_holm", "method", "suppressed"]
+    if not ids:
+        return pd.DataFrame(columns=cols)
+    a, b = a.loc[ids], b.loc[ids]
+    # Counts are blanked in suppressed rows, so rebuild the bases from the unsuppressed ones only.
+    small = (a["suppressed"].to_numpy(bool) | b["suppressed"].to_numpy(bool))
+    x2, n2 = a["n"].astype(float).fillna(0).to_numpy(), a["base"].astype(float).fillna(0).to_numpy()
+    x1, n1 = b["n"].astype(float).fillna(0).to_numpy(), b["base"].astype(float).fillna(0).to_numpy()
+    result = pd.DataFrame({"estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
+                           "method": pd.NA}, index=range(len(ids)))
+    if (~small).any():
+        tested = compare_proportions(x1[~small], n1[~small], x2[~small], n2[~small], alpha=alpha)
+        result.loc[np.flatnonzero(~small), list(tested.columns)] = tested.to_numpy()
+    out = pd.DataFrame({
+        "question_id": b["question_id"].to_numpy(), "theme_id": ids, "label": b["label"].to_numpy(),
+        "wave_from": wave_from, "wave_to": wave_to,
+        "pct_from": a["pct"].astype(float).to_numpy(), "pct_to": b["pct"].astype(float).to_numpy(),
+        "difference": result["estimate"].to_numpy(float), "ci_low": result["ci_low"].to_numpy(float),
+        "ci_high": result["ci_high"].to_numpy(float), "p_value": result["p_value"].to_numpy(float),
+        "method": result["method"].to_numpy(), "suppressed": small,
+    })
+    out.loc[out["suppressed"], ["pct_from", "pct_to", "difference", "ci_low", "ci_high", "p_value"]] = np.nan
+    out["p_holm"] = np.nan
+    testable = ~out["suppressed"] & out["p_value"].notna()
+    if testable.any():
+        out.loc[testable, "p_holm"] = multipletests(out.loc[testable, "p_value"], method="holm")[1]
+    return out.loc[:, cols]
+
+
+# --------------------------------------------------------------------------- plain words
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def lifecycle(status: pd.DataFrame, themes: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """Labels per registry status for the report: ``{new, continuing, no_longer_raised}``.
+
+    Reviewed labels (from ``themes``) replace automatic ones; themes a reviewer excluded or
+    merged into another are left out ("no longer raised" themes are kept with their last label).
+    """
+    info = _theme_info(themes) if themes is not None else None
+    out: dict[str, list[str]] = {"new": [], "continuing": [], "no_longer_raised": []}
+    keys = {"new": "new", "continuing": "continuing", "no longer raised": "no_longer_raised"}
+    for r in status.sort_values("theme_id").itertuples():
+        if r.status not in keys:
+            continue
+        if info is not None and r.status != "no longer raised":
+            if r.theme_id not in info.index or bool(info.at[r.theme_id, "excluded"]):
+                continue
+            out[keys[r.status]].append(str(info.at[r.theme_id, "label"]))
+        else:
+            out[keys[r.status]].append(str(r.label))
+    return out
+
+
+def theme_sentences(table: pd.DataFrame, *, question_label: str, max_themes: int = 5) -> list[str]:
+    """Plain-English sentences for the largest themes of a :func:`theme_table`."""
+    themes = table[table["row_type"] == "theme"]
+    if themes.empty:
+        return [f"No themes were found in answers to '{question_label}'."]
+    if bool(themes["suppressed"].iloc[0]):
+        return [f"Too few people answered '{question_label}' to report themes (fewer than the "
+                "suppression threshold)."]
+    base = int(table["base"].iloc[0])
+    out = [f"{base} respondents gave a substantive answer to '{question_label}'."]
+    for r in themes.head(max_themes).itertuples():
+        notes = ["reviewed by an analyst"] if r.reviewed else []
+        if isinstance(r.split_note, str) and r.split_note:
+            notes.append("a split has been requested")
+        mark = f" ({'; '.join(notes)})" if notes else ""
+        out.append(f"'{r.label}'{mark} was {_band_phrase(r.band)}: {int(r.n)} of {base} "
+                   f"({_pct(r.pct)}, 95% CI {_pct(r.ci_low)} to {_pct(r.ci_high)}).")
+    return out
+
+
+def _band_phrase(band: str) -> str:
+    return band if band.startswith("raised") else f"raised by {band}"
+
+
+def change_sentences(change: pd.DataFrame, *, alpha: float = 0.05) -> list[str]:
+    """Sentences for themes whose prevalence changed (Holm-adjusted p below ``alpha``)."""
+    shown = change[~change["suppressed"] & (change["p_holm"] < alpha)]
+    if shown.empty:
+        return ["No theme's prevalence changed by more than chance would explain "
+                f"(Holm-adjusted p >= {alpha}) between the waves compared."]
+    out = []
+    for r in shown.sort_values("p_holm").itertuples():
+        direction = "rose" if r.difference > 0 else "fell"
+        out.append(f"'{r.label}' {direction} from {_pct(r.pct_from)} in {r.wave_from} to {_pct(r.pct_to)} "
+                   f"in {r.wave_to} ({100 * r.difference:+.0f} points, 95% CI {100 * r.ci_low:+.0f} to "
+                   f"{100 * r.ci_high:+.0f}; adjusted p = {r.p_holm:.3f}).")
+    return out
+
+
+# --------------------------------------------------------------------------- figures
+def plot_theme_sizes(table: pd.DataFrame, *, title: str | None = None, max_themes: int = 15) -> Any:
+    """Horizontal bar chart of the share raising each theme, with Wilson 95% intervals."""
+    import matplotlib.pyplot as plt
+
+    from analysis.present.figures import PALETTE
+
+    t = table[(table["row_type"] == "theme") & ~table["suppressed"]].head(max_themes).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(t), 2) + 1.2))
+    labels = [f"{lab}{' ✓' if rev else ''}" for lab, rev in zip(t["label"], t["reviewed"], strict=True)]
+    pct = t["pct"].astype(float).to_numpy() * 100
+    err = np.vstack([pct - t["ci_low"].astype(float).to_numpy() * 100,
+                     t["ci_high"].astype(float).to_numpy() * 100 - pct])
+    ax.barh(labels, pct, xerr=err if len(t) else None, color=PALETTE[0], ecolor="#425563", capsize=3)
+    ax.set_xlabel("% of respondents who gave a substantive answer (95% CI)")
+    ax.set_xlim(0, max(100 * float(t["ci_high"].max()) * 1.1 if len(t) else 10, 10))
+    if title:
+        ax.set_title(title, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    # Headroom for the suptitle that analysis.present.figures.show_figure adds.
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    return fig
+
+
+def alt_theme_sizes(table: pd.DataFrame, question_label: str) -> str:
+    """Alt text for :func:`plot_theme_sizes`."""
+    t = table[(table["row_type"] == "theme") & ~table["suppressed"]]
+    if t.empty:
+        return f"Bar chart of themes in answers to '{question_label}': no themes could be shown."
+    top = "; ".join(f"{r.label} {_pct(r.pct)}" for r in t.head(5).itertuples())
+    return (f"Bar chart of the share of respondents raising each theme in answers to '{question_label}' "
+            f"(base {int(t['base'].iloc[0])}), largest first: {top}.")
+
+
+def plot_group_heatmap(by_group: pd.DataFrame, *, title: str | None = None, max_themes: int = 12) -> Any:
+    """Theme x group heatmap of percentages; suppressed groups drawn hatched and labelled."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    order = (by_group[~by_group["suppressed"]].groupby("label")["n"].sum().sort_values(ascending=False)
+             .head(max_themes).index)
+    matrix = group_heatmap_matrix(by_group).reindex(index=list(order))
+    suppressed_groups = set(by_group.loc[by_group["suppressed"], "group"])
+    fig, ax = plt.subplots(figsize=(1.0 * max(matrix.shape[1], 3) + 4, 0.45 * max(matrix.shape[0], 2) + 2))
+    data = np.ma.masked_invalid(matrix.to_numpy() * 100)
+    image = ax.imshow(data, aspect="auto", cmap="Blues", vmin=0, vmax=max(float(np.nanmax(data)) if data.count() else 1, 1))
+    for j, group in enumerate(matrix.columns):
+        if group in suppressed_groups:
+            for i in range(matrix.shape[0]):
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#AEB7BD",
+                                       linewidth=0))
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            value = matrix.iat[i, j]
+            if not np.isnan(value):
+                ax.text(j, i, f"{100 * value:.0f}", ha="center", va="center", fontsize=8,
+                        color="white" if 100 * value > 0.6 * float(np.nanmax(data)) else "black")
+    ax.set_xticks(range(matrix.shape[1]), [str(c) + (" *" if c in suppressed_groups else "")
+                                          for c in matrix.columns], rotation=40, ha="right")
+    ax.set_yticks(range(matrix.shape[0]), list(matrix.index))
+    fig.colorbar(image, ax=ax, label="% of group's respondents")
+    if suppressed_groups:
+        fig.text(0.01, 0.005, "* hatched: fewer respondents than the suppression threshold; not shown.",
+                 fontsize=8)
+    if title:
+        ax.set_title(title, loc="left")
+    # Headroom for the suptitle that analysis.present.figures.show_figure adds.
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    return fig
+
+
+def alt_group_heatmap(by_group: pd.DataFrame, question_label: str, group_name: str) -> str:
+    """Alt text for :func:`plot_group_heatmap`."""
+    shown = by_group[~by_group["suppressed"]]
+    hidden = sorted(set(by_group.loc[by_group["suppressed"], "group"]))
+    text = (f"Heatmap of the share of respondents raising each theme in answers to '{question_label}', "
+            f"by {group_name}: {shown['group'].nunique()} groups shown.")
+    if len(shown):
+        top = shown.sort_values("pct", ascending=False).iloc[0]
+        text += f" Highest cell: {top['label']} among {top['group']} ({_pct(top['pct'])})."
+    if hidden:
+        text += f" Suppressed (too few respondents): {', '.join(map(str, hidden))}."
+    return text
+
+
+def plot_theme_trends(trend: pd.DataFrame, *, title: str | None = None, max_themes: int = 5) -> Any:
+    """Line chart of the largest themes' prevalence by wave, with Wilson 95% bands."""
+    import matplotlib.pyplot as plt
+
+    from analysis.present.figures import PALETTE
+
+    shown = trend[~trend["suppressed"]]
+    top = shown.groupby("theme_id")["n"].sum().sort_values(ascending=False).head(max_themes).index
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for colour, tid in zip(PALETTE, top, strict=False):
+        t = shown[shown["theme_id"] == tid].sort_values("wave")
+        waves = t["wave"].astype(int).to_numpy()
+        ax.plot(waves, t["pct"].astype(float) * 100, marker="o", color=colour, label=str(t["label"].iloc[0]))
+        ax.fill_between(waves, t["ci_low"].astype(float) * 100, t["ci_high"].astype(float) * 100,
+                        color=colour, alpha=0.08, linewidth=0)
+    ax.set_ylabel("% of respondents (95% CI)")
+    ax.set_xlabel("Wave")
+    ax.set_xticks(sorted(shown["wave"].dropna().astype(int).unique()))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left")
+    # Headroom for the suptitle that analysis.present.figures.show_figure adds.
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    return fig
+
+
+def alt_theme_trends(trend: pd.DataFrame, question_label: str) -> str:
+    """Alt text for :func:`plot_theme_trends`."""
+    shown = trend[~trend["suppressed"]]
+    waves = sorted(shown["wave"].dropna().astype(int).unique())
+    if not waves:
+        return f"Line chart of theme prevalence by wave for '{question_label}': no wave could be shown."
+    return (f"Line chart of the share of respondents raising the largest themes in answers to "
+            f"'{question_label}', waves {waves[0]} to {waves[-1]}, with 95% confidence bands.")
+
+
+def document_map_html(coords: np.ndarray, themed: pd.DataFrame, themes: pd.DataFrame, *,
+                      threshold: int, title: str) -> str | None:
+    """An offline interactive map of comments (plotly, script embedded, no CDN).
+
+    Only comments whose respondent cell (question, wave, respondent type, borough) holds at
+    least ``threshold`` respondents are drawn, and hover text shows the theme only, never the
+    comment, so the map publishes nothing a table would not.
+
+    Returns
+    -------
+    str or None
+        A self-contained HTML fragment, or None when nothing may be shown.
+    """
+    import plotly.express as px
+
+    frame = themed.reset_index(drop=True)
+    cells = [c for c in ("question_id", "wave", "respondent_type", "borough") if c in frame.columns]
+    keep = (cell_sizes(frame, cells) >= threshold) & (frame["theme_id"] > 0) & ~_excluded(frame)
+    if not keep.any():
+        return None
+    labels = _theme_info(themes)["label"]
+    plot = pd.DataFrame({"x": coords[keep.to_numpy(), 0], "y": coords[keep.to_numpy(), 1],
+                         "theme": frame.loc[keep, "theme_id"].map(labels).astype(str).to_numpy(),
+                         "question": frame.loc[keep, "question_id"].astype(str).to_numpy()})
+    fig = px.scatter(plot, x="x", y="y", color="theme", hover_data={"x": False, "y": False, "question": True},
+                     title=title, opacity=0.6)
+    fig.update_layout(xaxis_visible=False, yaxis_visible=False, legend_title_text="Theme", height=550)
+    return fig.to_html(include_plotlyjs="inline", full_html=False)
+
+
+def suppressed_groups(by_group: pd.DataFrame) -> list[str]:
+    """Groups whose numbers were suppressed in a :func:`theme_by_group` table."""
+    return sorted(set(by_group.loc[by_group["suppressed"], "group"].astype(str)))
+
+
+# --------------------------------------------------------------------------- outputs
+def outlier_share(themed: pd.DataFrame, *, question_id: str) -> float:
+    """Share of a question's substantive answers the model left unassigned (-1)."""
+    q = _substantive(themed[themed["question_id"] == question_id])
+    return float((q["theme_id"] == vocab.OUTLIER_THEME_ID).mean()) if len(q) else float("nan")
+
+
+def assignments_output(themed: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+    """Per-comment theme ids and labels after review, for ``theme_assignments.parquet``.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``comment_id, question_id, theme_id`` (permanent id after merges; -1 unassigned,
+        -2 no substantive answer), ``theme_label`` (reviewed label if any), ``excluded``
+        (the theme was excluded by a reviewer and is not reported).
+    """
+    labels = _theme_info(themes)["label"].to_dict()
+    labels[vocab.OUTLIER_THEME_ID] = vocab.OUTLIER_THEME_LABEL
+    labels[vocab.NON_ANSWER_THEME_ID] = vocab.NON_ANSWER_THEME_LABEL
+    out = pd.DataFrame({
+        "comment_id": themed["comment_id"].astype("string"),
+        "question_id": themed["question_id"].astype("string"),
+        "theme_id": themed["theme_id"].astype("int64"),
+        "theme_label": themed["theme_id"].map(labels).astype("string"),
+        "excluded": _excluded(themed).astype(bool),
+    })
+    return out.sort_values(["question_id", "comment_id"]).reset_index(drop=True)
+
+
+def headline_metrics(themed: pd.DataFrame, table: pd.DataFrame, *, question_id: str,
+                     top: int = 5) -> dict[str, Any]:
+    """What the executive summary reads for one question (recorded as JSON).
+
+    Returns
+    -------
+    dict
+        ``n_comments, n_non_answers`` (theme -2), ``n_very_short,
+        share_non_answer`` (0..1), ``n_respondents_substantive, n_themes`` (reported themes),
+        ``outlier_share`` (0..1), ``n_excluded_by_reviewer, suppressed`` and ``top_themes``:
+        up to ``top`` of ``{theme_id, label, n, pct, ci_low, ci_high`` (percent, 0..100, as the
+        report reads them), ``band, reviewed, reviewer, reviewed_on}``.
+    """
+    summary = answer_summary(themed, questions=[question_id]).iloc[0]
+    themes_only = table[table["row_type"] == "theme"]
+    excluded = table.loc[table["row_type"] == "excluded by reviewer", "n"]
+    suppressed = bool(table["suppressed"].any()) if len(table) else False
+    tops = [] if suppressed else [
+        {"theme_id": int(r.theme_id), "label": str(r.label), "n": int(r.n), "pct": 100 * float(r.pct),
+         "ci_low": 100 * float(r.ci_low), "ci_high": 100 * float(r.ci_high), "band": r.band,
+         "reviewed": bool(r.reviewed),
+         "reviewer": None if pd.isna(r.reviewer) else str(r.reviewer),
+         "reviewed_on": None if pd.isna(r.reviewed_on) else str(r.reviewed_on)}
+        for r in themes_only.head(top).itertuples()
+    ]
+    return {
+        "n_comments": int(summary["n_comments"]),
+        "n_non_answers": int(summary["n_non_answers"]),
+        "n_very_short": int(summary["n_very_short"]),
+        "share_non_answer": float(summary["share_non_answer"]),
+        "n_respondents_substantive": int(summary["n_respondents_substantive"]),
+        "n_themes": int(len(themes_only)),
+        "outlier_share": outlier_share(themed, question_id=question_id),
+        "n_excluded_by_reviewer": int(excluded.iloc[0]) if len(excluded) and not suppressed else 0,
+        "suppressed": suppressed,
+        "top_themes": tops,
+    }
+
+
+def format_theme_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A reader-facing version of :func:`theme_table`: words, whole percentages, review marks.
+
+    Suppressed rows read "suppressed (fewer than the threshold)" rather than blanks.
+    """
+    def ci(r: pd.Series) -> str:
+        return "" if pd.isna(r["ci_low"]) else f"{100 * r['ci_low']:.0f}% to {100 * r['ci_high']:.0f}%"
+
+    out = pd.DataFrame({
+        "Theme": table["label"].astype(str),
+        "Key words": table["key_words"].fillna("").astype(str),
+        "Respondents": table["n"].map(lambda v: "suppressed" if pd.isna(v) else f"{int(v)}"),
+        "%": table["pct"].map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%"),
+        "95% CI": table.apply(ci, axis=1),
+        "How many": table["band"].fillna("").astype(str),
+        "Reviewed": [
+            "" if not bool(r.reviewed) or r.row_type != "theme" else
+            "✓ " + " ".join(str(x) for x in (r.reviewer, r.reviewed_on) if not pd.isna(x))
+            for r in table.itertuples()
+        ],
+        "Note": [
+            "; ".join(filter(None, [
+                f"merged from {r.merged_from}" if isinstance(r.merged_from, str) and r.merged_from else "",
+                "split requested" if isinstance(r.split_note, str) and r.split_note else "",
+            ]))
+            for r in table.itertuples()
+        ],
+    })
+    return out
+
+
+def themes_output(themes: pd.DataFrame) -> pd.DataFrame:
+    """One row per reviewed theme, for ``themes.parquet`` (the report's actions section reads labels)."""
+    info = _theme_info(themes).reset_index()
+    cols = ["theme_id", "label", "auto_label", "key_words", "size", "status", "source", "reviewed", "reviewer",
+            "reviewed_on", "excluded", "split_requested", "split_note", "merged_from"]
+    for col in cols:
+        if col not in info.columns:
+            info[col] = pd.NA
+    out = info.loc[:, cols].copy()
+    for col in ("label", "auto_label", "key_words", "status", "source", "reviewer", "reviewed_on", "split_note",
+                "merged_from"):
+        out[col] = out[col].astype("string")
+    for col in ("reviewed", "excluded", "split_requested"):
+        out[col] = out[col].fillna(False).astype(bool)
+    return out.sort_values("theme_id").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- ground truth (example)
+def ground_truth_labels(themed: pd.DataFrame, respondents: pd.DataFrame, truth: pd.DataFrame,
+                        file_of_input: dict[str, str]) -> pd.Series:
+    """The planted theme of each comment, where a generator's ground truth is available.
+
+    Joins comments to the ground truth through the respondent's source file and row
+    (``respondents.source_file`` is the config input name; ``truth.file`` the file name).
+
+    Parameters
+    ----------
+    themed
+        Comments with ``respondent_id`` and ``question_id``.
+    respondents
+        ``respondents.parquet``: ``respondent_id, source_file, source_row``.
+    truth
+        ``ground_truth_themes.csv``: ``file, row, question_id, theme_id`` (and ``row_status``).
+    file_of_input
+        Config input name -> file name (``{f.name: Path(f.path).name for f in config.inputs}``).
+
+    Returns
+    -------
+    pd.Series
+        Planted theme id (Int64; NA where the comment has no ground truth), same index as ``themed``.
+    """
+    if "row_status" in truth.columns:
+        truth = truth[truth["row_status"] == "kept"]
+    where = respondents.loc[:, ["respondent_id", "source_file", "source_row"]].copy()
+    where["file"] = where["source_file"].map(file_of_input)
+    keyed = truth.loc[:, ["file", "row", "question_id", "theme_id"]].drop_duplicates(["file", "row", "question_id"])
+    joined = (themed.loc[:, ["respondent_id", "question_id"]].reset_index()
+              .merge(where, on="respondent_id", how="left")
+              .merge(keyed, left_on=["file", "source_row", "question_id"], right_on=["file", "row", "question_id"],
+                     how="left"))
+    return pd.Series(joined["theme_id"].astype("Int64").to_numpy(), index=themed.index, name="true_theme_id")
+
+
+def codebook_recovery(themed: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
+    """Per planted theme: how many of its substantive comments the pipeline put under the same id.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``true_theme_id, n`` (substantive comments with that planted theme), ``recovered``
+        (placed in the theme with the same id), ``recall``, and ``precision`` (share of the
+        comments the pipeline gave that id that carry it in the ground truth).
+    """
+    frame = pd.DataFrame({"truth": truth.astype("Int64"), "theme": themed["theme_id"].astype("int64")})
+    frame = frame[frame["truth"].notna() & (frame["truth"] > 0) & (frame["theme"] != vocab.NON_ANSWER_THEME_ID)]
+    rows = []
+    for tid, group in frame.groupby("truth"):
+        given = frame[frame["theme"] == int(tid)]
+        hit = int((group["theme"] == int(tid)).sum())
+        rows.append({"true_theme_id": int(tid), "n": len(group), "recovered": hit,
+                     "recall": hit / len(group) if len(group) else np.nan,
+                     "precision": float((given["truth"] == int(tid)).mean()) if len(given) else np.nan})
+    return pd.DataFrame(rows, columns=["true_theme_id", "n", "recovered", "recall", "precision"])
+
+
+def quality_sentences(quality: dict[str, Any]) -> list[str]:
+    """Plain-English bullet points for the quality figures recorded by notebook 02.
+
+    Parameters
+    ----------
+    quality
+        ``outlier_share, diversity, coherence_npmi`` (from
+        :func:`analysis.themes.quality.quality_summary`), optionally ``stability``
+        (``second_seed, ari, nmi``) and ``ground_truth`` (``nmi, ari, n, codebook_recall,
+        non_answer_agreement``).
+    """
+    q = quality
+    lines = [
+        f"- **Unassigned (outliers):** {100 * q['outlier_share']:.0f}% of modelled answers could not be placed "
+        "in a theme.",
+        f"- **Diversity:** {q['diversity']:.2f} (share of distinct words among the themes' top ten; "
+        "1 = no overlap between themes).",
+        f"- **Coherence (NPMI):** {q['coherence_npmi']:.2f} (from -1, key words never used in the same answer, "
+        "through 0, independent, to 1, always together).",
+    ]
+    if "stability" in q:
+        s = q["stability"]
+        lines.append(f"- **Stability:** refitting with seed {s['second_seed']} gives an adjusted Rand index of "
+                     f"{s['ari']:.2f} and an NMI of {s['nmi']:.2f} against this fit (1 = identical themes).")
+    if "ground_truth" in q:
+        g = q["ground_truth"]
+        lines.append(f"- **Against the example's planted themes:** NMI {g['nmi']:.2f}, ARI {g['ari']:.2f} over "
+                     f"{g['n']} answers; {100 * g['codebook_recall']:.0f}% of answers were placed under their "
+                     f"planted codebook theme, and "
+                     f"non-answers were recognised in {100 * g['non_answer_agreement']:.0f}% of cases.")
+    return lines
+
+
+def ground_truth_scores(themed: pd.DataFrame, truth: pd.Series) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Agreement of the reviewed themes with planted (ground-truth) themes.
+
+    Parameters
+    ----------
+    themed
+        Comments with ``theme_id`` after review.
+    truth
+        Planted theme per comment (:func:`ground_truth_labels`; -2 = planted non-answer).
+
+    Returns
+    -------
+    (scores, recovery)
+        ``scores``: ``nmi, ari, n`` over comments that are substantive in both (from
+        :func:`analysis.themes.quality.agreement`), ``non_answer_agreement`` (share of comments
+        with ground truth whose non-answer status matches) and ``codebook_recall`` (share of
+        planted-theme comments placed under the same id); ``recovery``: :func:`codebook_recovery`.
+    """
+    from analysis.themes.quality import agreement
+
+    known = truth.notna()
+    scored = known & (truth != vocab.NON_ANSWER_THEME_ID) & (themed["theme_id"] != vocab.NON_ANSWER_THEME_ID)
+    scores: dict[str, Any] = dict(agreement(themed.loc[scored, "theme_id"], truth[scored].astype(str)))
+    same = (themed["theme_id"] == vocab.NON_ANSWER_THEME_ID) == (truth == vocab.NON_ANSWER_THEME_ID)
+    scores["non_answer_agreement"] = float(same[known].mean()) if known.any() else float("nan")
+    recovery = codebook_recovery(themed, truth)
+    total = recovery["n"].sum()
+    scores["codebook_recall"] = float(recovery["recovered"].sum() / total) if total else float("nan")
+    return scores, recovery
+
+
+def quote_markdown(text: str) -> str:
+    """A quote made safe to show as Markdown: HTML escaped, Markdown markup characters escaped."""
+    import html
+
+    escaped = html.escape(" ".join(str(text).split()), quote=False)
+    return re.sub(r"([\\`*_#\[\]|])", r"\\\1", escaped)

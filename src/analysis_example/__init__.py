@@ -1,0 +1,1 @@
+"""Synthetic example data generator (not part of the runtime package): ``python -m analysis make-example``."""

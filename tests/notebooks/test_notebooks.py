@@ -1,0 +1,154 @@
+"""Execute the real notebooks on the bundled example, as `make report` does, and assert on what they record.
+
+One cycle run (session-scoped) into a temporary folder feeds every assertion here, so
+the notebooks are tested exactly as evaluators run them: papermill, injected
+parameters, the real processed data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.core import paths, recording
+from analysis.present.deidentify import nhs_number_is_valid
+
+pytestmark = pytest.mark.slow
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+UK_PHONE = re.compile(r"(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}")
+POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.I)
+TEN_DIGITS = re.compile(r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b")
+
+
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory) -> dict:
+    """Run the example exactly as `make report` does, into a temporary folder.
+
+    The previous cycle (example-2024) runs first: theme ids come from the registry it
+    starts, the analysts' decisions in config/reviews refer to them, and the 2025
+    report compares itself with it.
+    """
+    import shutil
+
+    import yaml
+
+    from analysis.report.runner import run_cycle
+
+    tmp = tmp_path_factory.mktemp("cycle")
+    raw = tmp / "raw"
+    shutil.copytree(paths.EXAMPLE_RAW_DIR, raw)
+    reports = {}
+    for name in ("example-2024", "example"):
+        data = yaml.safe_load((paths.CONFIG_DIR / f"{name}.yaml").read_text())
+        data["inputs"] = [dict(f, path=str(raw / Path(f["path"]).name)) for f in data["inputs"]]
+        # the embedding cache is safe to share (keyed by model and text hash) and saves minutes
+        data["outputs"] = {"processed_dir": str(tmp / "processed"), "reports_dir": str(tmp / "reports"),
+                           "interim_dir": str(paths.INTERIM_DIR)}
+        data["themes"]["codebook"] = str(paths.resolve(data["themes"]["codebook"]))
+        config_path = tmp / f"{name}.yaml"
+        config_path.write_text(yaml.safe_dump(data, sort_keys=False))
+        reports[name] = Path(run_cycle(config_path, tmp / "reports" / name, progress=lambda _msg: None))
+    return {"report": reports["example"], "previous": reports["example-2024"],
+            "processed": tmp / "processed" / "example", "raw": raw}
+
+
+def _raw_identifiers(raw: Path) -> set[str]:
+    found: set[str] = set()
+    for path in raw.glob("*.csv"):
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        found |= set(EMAIL.findall(text))
+        found |= {m for m in TEN_DIGITS.findall(text) if nhs_number_is_valid(m)}
+    return found
+
+
+def test_report_is_complete(example_run) -> None:
+    report = example_run["report"]
+    assert (report / "index.html").is_file()
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["seed"] == 20251123
+    assert all(len(f["sha256"]) == 64 for f in manifest["inputs"])
+    for stem in ("01_cleaning",):
+        assert list(report.rglob(f"{stem}*.html")), stem
+
+
+def test_cleaning_reconciles_and_recovers_planted_mess(example_run) -> None:
+    rec = recording.load(example_run["report"], "01_cleaning")
+    assert rec["reconciled"] is True
+    assert rec["rows_read"] == rec["rows_kept"] + rec["rows_rejected"] + rec["duplicates_removed"]
+    ledger = pd.read_csv(example_run["processed"] / "rejected.csv")
+    duplicates = pd.read_csv(example_run["processed"] / "duplicates.csv")
+    truth = pd.read_csv(paths.EXAMPLE_RAW_DIR / "ground_truth_mess.csv").drop_duplicates(["file", "row"])
+    status = truth["row_status"].value_counts()
+    assert rec["rows_rejected"] == status["invalid"] == (ledger["outcome"] == "row rejected").groupby(
+        [ledger["source_file"], ledger["source_row"]]).any().sum()
+    assert rec["duplicates_removed"] == len(duplicates) == status["exact_duplicate"] + status["superseded_resubmission"]
+    assert ledger["source_row"].ge(2).all()
+    assert sum(rec["redactions"].values()) > 0
+
+
+def test_no_identifier_survives_in_processed_text_or_html(example_run) -> None:
+    planted = _raw_identifiers(example_run["raw"])
+    assert planted, "the example must plant identifiers for this test to mean anything"
+    comments = pd.read_parquet(example_run["processed"] / "comments.parquet")
+    processed_text = "\n".join(comments["text"])
+    html = "\n".join(p.read_text(errors="replace") for p in example_run["report"].rglob("*.html"))
+    for corpus, where in ((processed_text, "processed comments"), (html, "HTML report")):
+        leaked = sorted(i for i in planted if i in corpus)
+        assert not leaked, f"identifiers leaked into the {where}: {leaked[:5]}"
+    assert not EMAIL.search(processed_text)
+    assert not [m for m in TEN_DIGITS.findall(processed_text) if nhs_number_is_valid(m)]
+
+
+def test_themes_notebook_applies_review_and_reserves_non_answers(example_run) -> None:
+    rec = recording.load(example_run["report"], "02_themes")
+    review = rec["review"]
+    assert (review["renamed"], review["merged"], review["excluded"]) == (3, 3, 1)
+    assert review["decisions_with_changed_themes"] == 0
+    assignments = pd.read_parquet(example_run["processed"] / "theme_assignments.parquet")
+    comments = pd.read_parquet(example_run["processed"] / "comments.parquet")
+    non_answers = comments.loc[comments["is_non_answer"], "comment_id"]
+    assert set(assignments.loc[assignments["comment_id"].isin(non_answers), "theme_id"]) == {-2}
+    for question in ("difference_made", "make_better", "works_well", "should_change"):
+        q = rec["questions"][question]
+        assert 0 < q["share_non_answer"] < 0.5
+        assert q["top_themes"], question
+    assert rec["quality"]["outlier_share"] < 0.1
+    # the theme recognised by the reviewer keeps its reviewed name in the published table
+    should_change = pd.read_csv(example_run["report"] / "tables" / "themes_should_change.csv")
+    assert "Out-of-hours phone line and urgent medicines" in set(should_change["label"])
+
+
+def test_change_notebook_recovers_planted_effects(example_run) -> None:
+    items = recording.load(example_run["report"], "03_change_over_time")["items"]
+    rising = items["real_improvements"]["all"]
+    assert 82 < rising["pct_positive"] < 90
+    assert rising["diff_baseline"]["estimate"] > 10 and rising["diff_baseline"]["p_adjusted"] < 0.05
+    assert items["told_outcome"]["all"]["trend_logit"]["estimate"] > 1
+    assert items["told_outcome"]["all"]["trend_logit"]["p_adjusted"] < 0.05
+    null_item = items["personal_impact"]["all"]
+    assert null_item["diff_previous"]["p_adjusted"] > 0.05 and null_item["diff_baseline"]["p_adjusted"] > 0.05
+    assert null_item["trend_logit"]["p_adjusted"] > 0.05
+    gap = items["heard_equally"]
+    assert gap["Staff"]["pct_positive"] - gap["Expert by experience"]["pct_positive"] > 10
+
+
+def test_reach_notebook_finds_who_we_have_not_heard_from(example_run) -> None:
+    rec = recording.load(example_run["report"], "04_reach_and_actions")
+    flagged = " ".join(str(g) for g in rec["under_represented"])
+    for group in ("Hillingdon", "Hounslow", "16-24"):
+        assert group in flagged
+    assert "Kensington and Chelsea" not in flagged
+    assert rec["actions_total"] == 26
+
+
+def test_summary_page_reads_like_a_report_and_compares_cycles(example_run) -> None:
+    index = (example_run["report"] / "index.html").read_text()
+    assert "Executive summary" in index
+    assert "Real improvements" in index and "example-2024" in index
+    assert "<script src=\"http" not in index and "cdn." not in index
+    assert 'lang="en-GB"' in index

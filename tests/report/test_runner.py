@@ -1,0 +1,331 @@
+"""The cycle runner, exercised on small stub notebooks (seconds, not minutes).
+
+The stub project (config, notebooks, inputs) is built by :func:`build_stub_project`,
+which test_report.py and test_browser.py import too: the real notebooks need the
+processed example data and models, which would make these tests slow and
+dependent on colleagues' work in progress.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis.core.errors import NotebookFailed
+from analysis.report import runner
+
+PARAMETERS = (
+    'config_path: str = "config/example.yaml"  # cycle configuration, relative to the repository root\n'
+    'output_dir: str = "reports/example"  # report build folder: tables, figures and recorded results go here'
+)
+
+STUB_CONFIG = """\
+cycle: {cycle}
+title: "Stub cycle for tests"
+organisation: "Test NHS Trust"
+latest_wave: 2025
+previous_cycle: {previous}
+seed: 7
+suppression_threshold: 10
+inputs:
+  - name: population_benchmark
+    dataset: population
+    path: {population}
+    columns:
+      "Borough": borough
+      "Age band": age_band
+      "Ethnic group": ethnicity
+      "Population": population
+question_bank:
+  items:
+    - id: real_improvements
+      short_label: "Real improvements"
+      wording:
+        2019: "Involvement has led to real improvements in services"
+    - id: told_outcome
+      short_label: "Told what happened"
+      wording:
+        2019: "I was told what happened as a result of my input"
+  open_questions:
+    - id: make_better
+      short_label: "Make involvement better"
+      wording:
+        2019: "What would make involvement better?"
+change:
+  baseline_wave: 2019
+outputs:
+  reports_dir: {reports}
+  processed_dir: {processed}
+"""
+
+CLEANING_CELLS = [
+    "# 01 · Cleaning (stub)\n\n**Purpose.** A stand-in for the cleaning notebook. It records counts.",
+    "## 1. Counts\n\nA table & a figure.",
+    ("code", """\
+        import sys
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import pandas as pd
+        from IPython.display import Markdown, display
+        from analysis.core import recording
+        from analysis.core.config import load_config
+        from analysis.present.figures import show_figure
+        config = load_config(config_path)
+        table = pd.DataFrame({"borough": ["Brent", "Ealing"], "respondents": [120, 85], "pct": [58.5, 41.5]})
+        display(Markdown(f"We read **{table.respondents.sum()}** rows for cycle `{config.cycle}`."))
+        fig, ax = plt.subplots(figsize=(5, 3))
+        ax.bar(table.borough, table.respondents, color="#005EB8")
+        show_figure(fig, alt="Bar chart: Brent 120 respondents, Ealing 85.", title="Respondents by borough")
+        print("written to", output_dir)
+        print("a warning for researchers", file=sys.stderr)
+        recording.record(output_dir, "01_cleaning", {
+            "rows_read": 230, "rows_kept": 205, "rows_rejected": 15, "duplicates_removed": 10,
+            "redactions": {"EMAIL": 4, "PHONE": 2},
+            "respondents_by_wave": [{"wave": 2024, "respondents": 100}, {"wave": 2025, "respondents": 105}],
+            "python": sys.executable, "demo_key": True,
+        })
+        table"""),
+]
+
+CHANGE_CELLS = [
+    "# 03 · Change over time (stub)\n\nRatings by wave.",
+    "## 1. Ratings",
+    ("code", """\
+        import pandas as pd
+        import plotly.express as px
+        from analysis.core import recording
+        frame = pd.DataFrame({"wave": [2023, 2024, 2025], "pct": [48.0, 52.0, 61.0]})
+        # The change notebook's shape: items -> group -> latest estimate and tests; sentences per item x group.
+        def entry(pct, low, high, n, diff):
+            return {"wave": 2025, "pct_positive": pct, "ci_low": low, "ci_high": high, "n": n, "suppressed": False,
+                    "diff_baseline": {"estimate": diff, "ci_low": diff - 6, "ci_high": diff + 6,
+                                      "p_adjusted": 0.001 if abs(diff) > 8 else 0.4, "comparison_wave": 2023,
+                                      "suppressed": False}}
+        recording.record(output_dir, "03_change_over_time", {
+            "items": {
+                "real_improvements": {"all": entry(61.0, 55.2, 66.5, 240, 13.0), "Staff": entry(58.0, 50.1, 65.5, 130, 9.0)},
+                "told_outcome": {"all": entry(35.5, 29.8, 41.6, 238, 2.0)},
+            },
+            "sentences": [
+                {"item": "real_improvements", "group": "all",
+                 "sentence": "Real improvements (everyone): 61% answered positively in 2025; up from 48% in 2023."},
+                {"item": "told_outcome", "group": "all",
+                 "sentence": "Told what happened (everyone): 36% answered positively in 2025; no evidence of a change."},
+            ],
+        })
+        fig = px.line(frame, x="wave", y="pct", title="Real improvements: positive answers by wave", markers=True)
+        fig.show()"""),
+]
+
+FAILING_CELLS = [
+    "# 02 · Themes (stub that fails)",
+    ("code", """\
+        rows = {"make_better": 3}
+        rows["difference_made"]"""),
+]
+
+
+def make_notebook(path: Path, cells: list) -> Path:
+    """Write a notebook with a tagged parameters cell after the first markdown cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for i, cell in enumerate(cells):
+        if isinstance(cell, tuple):
+            nb.cells.append(nbformat.v4.new_code_cell(textwrap.dedent(cell[1])))
+        else:
+            nb.cells.append(nbformat.v4.new_markdown_cell(cell))
+        if i == 0:
+            nb.cells.append(nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}))
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"  # fixed ids, as in a committed notebook
+    nbformat.validate(nb)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def build_stub_project(root: Path, *, cycle: str = "stub", previous: str | None = None,
+                       failing: bool = False) -> tuple[Path, Path]:
+    """A config and a notebooks folder (01 and 03, plus a failing 02 when asked).
+
+    Returns
+    -------
+    (config_path, notebooks_dir)
+    """
+    population = root / "population.csv"
+    population.write_text("Borough,Age band,Ethnic group,Population\nBrent,25-34,White,1000\n", encoding="utf-8")
+    config = root / f"{cycle}.yaml"
+    config.write_text(STUB_CONFIG.format(
+        cycle=cycle, previous=previous or "null", population=population,
+        reports=root / "reports", processed=root / "processed"), encoding="utf-8")
+    notebooks = root / "notebooks"
+    make_notebook(notebooks / "01_cleaning.ipynb", CLEANING_CELLS)
+    make_notebook(notebooks / "03_change_over_time.ipynb", CHANGE_CELLS)
+    if failing:
+        make_notebook(notebooks / "02_themes.ipynb", FAILING_CELLS)
+    return config, notebooks
+
+
+@pytest.fixture(scope="module")
+def stub_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    root = tmp_path_factory.mktemp("stub")
+    config, notebooks = build_stub_project(root)
+    lines: list[str] = []
+    out = runner.run_cycle(config, notebooks_dir=notebooks, progress=lines.append, self_contained=True)
+    return out, lines
+
+
+def test_run_publishes_every_page_manifest_and_progress(stub_report):
+    out, lines = stub_report
+    assert out.name == "stub" and out.parent.name == "reports"
+    names = {p.name for p in out.iterdir()}
+    for expected in ("index.html", "manifest.json", "01_cleaning.html", "01_cleaning-with-code.html",
+                     "03_change_over_time.html", "03_change_over_time-with-code.html", "stub-report.html",
+                     "notebooks", "results"):
+        assert expected in names
+    assert not any(n.startswith(".build-") for n in (p.name for p in out.parent.iterdir()))
+    assert [line for line in lines if line.startswith("[")] == [
+        line for line in lines if line.startswith("[1/2] 01_cleaning ... done in ")
+        or line.startswith("[2/2] 03_change_over_time ... done in ")]
+    assert len([line for line in lines if line.startswith("[")]) == 2
+
+
+def test_notebooks_run_in_this_interpreter(stub_report):
+    out, _ = stub_report
+    recorded = json.loads((out / "results" / "01_cleaning.json").read_text())
+    assert Path(recorded["python"]).resolve() == Path(sys.executable).resolve()
+
+
+def test_manifest_records_inputs_packages_and_times(stub_report):
+    out, _ = stub_report
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["cycle"] == "stub"
+    assert manifest["seed"] == 7
+    population = next(i for i in manifest["inputs"] if i["name"] == "population_benchmark")
+    assert population["sha256"] == runner.sha256_file(Path(population["path"]))
+    for package in ("pandas", "numpy", "papermill", "statsmodels", "bertopic", "torch", "pandera", "pydantic"):
+        assert manifest["packages"][package], package
+    assert [n["name"] for n in manifest["notebooks"]] == ["01_cleaning", "03_change_over_time"]
+    assert all(n["seconds"] > 0 for n in manifest["notebooks"])
+    assert manifest["started_at"] <= manifest["finished_at"]
+    assert manifest["parameters"]["output_dir"] == str(out)
+    assert manifest["git"]["commit"]
+
+
+def test_executed_notebooks_carry_no_build_path_or_timings(stub_report):
+    out, _ = stub_report
+    text = (out / "notebooks" / "01_cleaning.ipynb").read_text()
+    assert ".build-" not in text
+    assert str(out) in text  # the parameters cell shows the published folder
+    nb = nbformat.reads(text, as_version=4)
+    assert "duration" not in nb.metadata["papermill"]
+    assert all("execution" not in c.metadata for c in nb.cells)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+def test_failed_notebook_stops_the_run_and_keeps_the_old_report(tmp_path):
+    config, notebooks = build_stub_project(tmp_path, failing=True)
+    target = tmp_path / "reports" / "stub"
+    target.mkdir(parents=True)
+    (target / "index.html").write_text("previous report")
+    lines: list[str] = []
+    with pytest.raises(NotebookFailed) as info:
+        runner.run_cycle(config, notebooks_dir=notebooks, progress=lines.append)
+    message = str(info.value)
+    assert "02_themes.ipynb" in message and "KeyError" in message and "difference_made" in message
+    builds = list((tmp_path / "reports").glob(".build-stub-*"))
+    assert len(builds) == 1
+    kept = builds[0] / "notebooks" / "02_themes.ipynb"
+    assert str(kept) in message and kept.exists()
+    assert (builds[0] / "RUN_FAILED.txt").exists()
+    assert not (builds[0] / "index.html").exists()
+    assert (target / "index.html").read_text() == "previous report"
+    assert any(line.startswith("[1/3] 01_cleaning ... done") for line in lines)
+    assert not any(line.startswith("[3/3]") for line in lines)
+
+
+def test_discover_notebooks_orders_and_rejects_unknown(tmp_path):
+    _, notebooks = build_stub_project(tmp_path, failing=True)
+    found = runner.discover_notebooks(notebooks)
+    assert [p.stem for p in found] == ["01_cleaning", "02_themes", "03_change_over_time"]
+    chosen = runner.discover_notebooks(notebooks, ["03_change_over_time", "01_cleaning.ipynb"])
+    assert [p.stem for p in chosen] == ["01_cleaning", "03_change_over_time"]
+    with pytest.raises(runner.UserError, match="notebook not found: 09_missing"):
+        runner.discover_notebooks(notebooks, ["09_missing"])
+    with pytest.raises(runner.UserError, match="no notebooks"):
+        runner.discover_notebooks(tmp_path / "empty")
+
+
+def test_cli_parses_run_command():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    from analysis.cli import run as run_cli
+
+    run_cli.add_cli(parser.add_subparsers())
+    args = parser.parse_args(["run", "config/example.yaml", "--out", "x", "--self-contained",
+                              "--notebook", "01_cleaning"])
+    assert args.func is run_cli._run_command
+    assert args.self_contained and args.out == "x" and args.notebook == ["01_cleaning"]
+
+
+def test_runner_module_imports_fast():
+    import subprocess
+
+    code = ("import sys, analysis.report.runner; heavy = {'papermill', 'nbconvert', 'torch', 'pandas', 'bertopic'};"
+            " print(sorted(heavy & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_rerunning_a_previous_cycle_reproduces_its_published_tables(tmp_path):
+    """Re-running config/example-2024.yaml gives byte-identical tables and recorded results."""
+    import yaml
+
+    from analysis.core import paths
+
+    config_file = paths.CONFIG_DIR / "example-2024.yaml"
+    if not (paths.EXAMPLE_RAW_DIR.is_dir() and config_file.is_file()):
+        pytest.skip("the bundled example data or config/example-2024.yaml is absent")
+    data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    data["inputs"] = [dict(f, path=str(paths.resolve(f["path"]))) for f in data["inputs"]]
+    # Everything goes to tmp, the embedding cache too: a cache shared with a concurrent run could be read
+    # half-written, and the second run then also shows that a warm cache changes nothing.
+    data["outputs"] = {"processed_dir": str(tmp_path / "processed"), "reports_dir": str(tmp_path / "reports"),
+                       "interim_dir": str(tmp_path / "interim")}
+    if data.get("themes", {}).get("codebook"):
+        data["themes"]["codebook"] = str(paths.resolve(data["themes"]["codebook"]))
+    # The theme review writes the analyst's decisions template on the first run; keep it out of the repository.
+    data.setdefault("themes", {})["review_dir"] = str(tmp_path / "reviews")
+    config = tmp_path / "example-2024.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+    first = runner.run_cycle(config, tmp_path / "first", progress=lambda _: None)
+    second = runner.run_cycle(config, tmp_path / "second", progress=lambda _: None)
+
+    def tables(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.glob("tables/**/*.csv")}
+
+    one, two = tables(first), tables(second)
+    assert len(one) >= 10, "the cycle published too few tables"
+    assert sorted(one) == sorted(two)
+    differing = [name for name in one if one[name] != two[name]]
+    assert not differing, f"tables not reproduced byte for byte: {differing}"
+
+    # Recorded results feed the summary: identical too, except that only the first run had to write the
+    # reviewer's decisions template (the file then exists, as it does once committed with the config).
+    for path in sorted((first / "results").glob("*.json")):
+        a = json.loads(path.read_text(encoding="utf-8").replace(str(first), "OUT"))
+        b = json.loads((second / "results" / path.name).read_text(encoding="utf-8").replace(str(second), "OUT"))
+        for rec in (a, b):
+            rec.get("review", {}).pop("template_written", None)
+        assert a == b, path.name
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert manifest["cycle"] == "example-2024"
