@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from analysis.core import vocab  # noqa: E402
 from analysis.present import figures  # noqa: E402
 from analysis.change import figures as change_figures
 from analysis.change import over_time as change
@@ -97,7 +98,7 @@ def test_diverging_bars_hide_small_waves_and_describe_them():
     table = change_figures.likert_distribution(answers, "q", threshold=10)
     assert table.loc[table["wave"] == 2025, "suppressed"].all()
     assert table.loc[table["wave"] == 2025, ["Agree", "base"]].isna().all().all()
-    assert table.loc[table["wave"] == 2024, list(change.vocab.LIKERT_LEVELS)].sum(axis=1).iloc[0] == pytest.approx(100)
+    assert table.loc[table["wave"] == 2024, list(vocab.LIKERT_LEVELS)].sum(axis=1).iloc[0] == pytest.approx(100)
     fig, alt = change_figures.diverging_bars(answers, "q", threshold=10, label="Question")
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "fewer than 10 answers" in texts
