@@ -9,10 +9,10 @@ CONFIG ?= config/example.yaml
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test test-fast lab example validate clean-data bench bench-themes lint clean
+.PHONY: help setup report test test-fast lab example validate clean-data bench bench-themes bench-deidentify lint clean
 
 help: ## List the targets with one line each
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-17s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,8 +58,11 @@ bench: $(STAMP) ## Stage and end-to-end benchmarks at several sizes (e.g. make b
 bench-themes: $(STAMP) ## Benchmark theme modelling on the real labelled comments in ../shared
 	$(PY) bench/bench_themes.py
 
+bench-deidentify: $(STAMP) ## De-identification recall and false positives on the labelled sentences in bench/data
+	$(PY) bench/bench_deidentify.py
+
 lint: $(STAMP) ## Lint with ruff
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench notebooks
 
 clean: ## Remove generated data, reports and caches (keeps .venv and the raw example)
 	rm -rf data/processed/* data/interim reports/* .pytest_cache

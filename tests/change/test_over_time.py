@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from analysis.change import over_time as change
 from analysis.cli import main as cli
@@ -79,6 +78,14 @@ def _cells(rows: list[tuple]) -> pd.DataFrame:
     return cells
 
 
+def _pooled_cells(rows: list[tuple]) -> pd.DataFrame:
+    """Aggregate cells of one item for everyone, from (wave, positives, base)."""
+    table = pd.DataFrame(rows, columns=["wave", "positives", "base"])
+    cells, _ = change.cells_from_aggregate(table, wave_column="wave", base_column="base", positives_column="positives",
+                                           item_name="q")
+    return cells
+
+
 def _row(results: pd.DataFrame, **where) -> pd.Series:
     mask = np.ones(len(results), dtype=bool)
     for key, value in where.items():
@@ -121,14 +128,57 @@ def test_newcombe_interval_matches_published_table(x1, n1, x2, n2, diff, low, hi
     assert res["ci_high"] == pytest.approx(p1 - p2 + np.hypot(u1 - p1, p2 - l2), abs=1e-10)
 
 
-def test_z_test_matches_statsmodels_and_fisher_used_for_small_counts():
+@pytest.mark.parametrize("x1, n1, x2, n2", [(120, 160, 100, 150), (9, 10, 3, 10), (8, 60, 2, 60), (5, 56, 0, 29),
+                                            (30, 1000, 12, 900), (0, 15, 4, 12)])
+def test_p_value_is_the_one_that_inverts_the_newcombe_interval(x1, n1, x2, n2):
+    from analysis.stats.comparisons import newcombe_interval
+
+    res = change.compare_proportions(np.array([x1]), np.array([n1]), np.array([x2]), np.array([n2])).iloc[0]
+    p = res["p_value"]
+    assert 0 < p < 1
+    # At level 1 - p the bound nearest 0 touches 0; slightly wider it includes 0, slightly narrower it does not.
+    low, high = (float(v[0]) for v in newcombe_interval([x1], [n1], [x2], [n2], level=1 - p))
+    assert (low if res["estimate"] > 0 else high) == pytest.approx(0.0, abs=1e-9)
+    for level, excludes in ((1 - p * 1.01, False), (1 - p * 0.99, True)):
+        lo, hi = (float(v[0]) for v in newcombe_interval([x1], [n1], [x2], [n2], level=level))
+        assert ((lo > 0) or (hi < 0)) is not excludes or level >= 1, (level, lo, hi)
+    assert res["method"].startswith("Newcombe")
+
+
+def test_p_value_agrees_with_the_score_z_test_for_large_samples():
     from statsmodels.stats.proportion import proportions_ztest
 
-    res = change.compare_proportions(np.array([120, 9]), np.array([160, 10]), np.array([100, 3]), np.array([150, 10]))
-    assert res["method"].iloc[0] == "two-proportion z-test"
-    assert res["p_value"].iloc[0] == pytest.approx(proportions_ztest([120, 100], [160, 150])[1], rel=1e-9)
-    assert res["method"].iloc[1] == "Fisher's exact test"
-    assert res["p_value"].iloc[1] == pytest.approx(stats.fisher_exact([[9, 1], [3, 7]]).pvalue, rel=1e-12)
+    res = change.compare_proportions(np.array([1200, 610]), np.array([1600, 1000]), np.array([1000, 560]),
+                                     np.array([1500, 1000]))
+    for i, (x, n) in enumerate((([1200, 1000], [1600, 1500]), ([610, 560], [1000, 1000]))):
+        assert res["p_value"].iloc[i] == pytest.approx(proportions_ztest(x, n)[1], rel=0.1)
+
+
+def test_8_of_60_against_2_of_60_gives_one_verdict():
+    """The z-test said p = 0.047 beside a Newcombe interval from -0.3 to 21 points: now one method."""
+    res = change.compare_proportions(np.array([8]), np.array([60]), np.array([2]), np.array([60])).iloc[0]
+    assert res["ci_low"] < 0 < res["ci_high"]
+    assert res["p_value"] > 0.05
+    out = change.analyse_change(_pooled_cells([(2025, 8, 60), (2024, 2, 60)]), threshold=10)
+    row = _row(out.results, test="diff_previous")
+    # The family: the change and the trend (the baseline is the previous wave: one comparison, said once).
+    assert row["verdict"] == "no evidence" and row["family_size"] == out.results["claim"].sum() == 2
+    text = _row(change.change_sentences(out.results, threshold=10), group="all")["sentence"]
+    assert text.count("since 2024") == 1
+    assert "no evidence of a change since 2024" in text and "up 10" not in text
+
+
+def test_small_clear_change_with_large_n_is_worded_small_but_clear():
+    n = 400_000
+    out = change.analyse_change(_pooled_cells([(2025, int(0.504 * n), n), (2024, int(0.500 * n), n)]), threshold=10)
+    row = _row(out.results, test="diff_previous")
+    assert row["verdict"] == "up" and row["ci_low_adj"] > 0
+    text = _row(change.change_sentences(out.results, threshold=10), group="all")["sentence"]
+    assert "a small but clear rise of 0.4 points since 2024" in text, text
+    assert not re.search(r"\bup 0 (percentage )?points?\b", text)
+    # The bound nearest 0 never prints as 0 beside a clear change.
+    interval = re.search(r"simultaneous 95% CI across 2 comparisons ([-\d.]+) to ([-\d.]+) points", text)
+    assert interval and float(interval.group(1)) > 0
 
 
 # --------------------------------------------------------------------------- models against hand calculation
@@ -171,15 +221,23 @@ def test_results_table_contract(synthetic):
     for column in ("item", "group", "wave", "test", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
                    "n", "suppressed"):
         assert column in res.columns
-    assert set(res["test"]) == {"pct_positive", "diff_previous", "diff_baseline", "diff_groups", "trend_logit",
-                                "interaction_lrt", "ordinal_trend", "gee_trend"}
+    # Model checks always; steps between waves only where the step-vs-slope check fails.
+    assert {"trend_linearity", "proportional_odds"} <= set(res["test"])
+    assert set(res["test"]) - {"trend_linearity", "proportional_odds", "diff_step"} == {
+        "pct_positive", "diff_previous", "diff_baseline", "diff_groups", "trend_logit",
+        "interaction_lrt", "ordinal_trend", "gee_trend"}
     pct = res[res["test"] == "pct_positive"]
     assert set(pct["group"]) == {*GROUPS, "all"}
     assert len(pct) == 3 * 3 * 6  # items x groups x waves
-    tested = res[res["p_value"].notna()]
-    assert (tested["p_adjusted"] == tested["p_holm"]).all()
-    assert (tested["p_holm"] >= tested["p_value"] - 1e-12).all()
-    assert (tested["p_bh"] <= tested["p_holm"] + 1e-12).all()
+    tested = res[res["p_adjusted"].notna()]
+    # One family (every claim the sentences can make), Bonferroni: p_adjusted = min(1, m p).
+    m = int(res["claim"].sum())
+    assert m == 3 * (3 * 3 + 2) and (tested["family_size"] == m).all()  # items x (groups x 3 + 2)
+    assert np.allclose(tested["p_adjusted"], np.minimum(1, m * tested["p_value"]))
+    claims = res[res["claim"]]
+    assert (claims["p_holm"] <= claims["p_adjusted"] + 1e-12).all()
+    assert (claims["p_holm"] >= claims["p_value"] - 1e-12).all()
+    assert (claims["p_bh"] <= claims["p_holm"] + 1e-12).all()
 
 
 def test_dont_know_is_excluded_from_base_and_said(synthetic):
@@ -189,7 +247,7 @@ def test_dont_know_is_excluded_from_base_and_said(synthetic):
     assert row["n"] == (~sub["excluded"]).sum()
     assert row["positives"] == sub["positive"].sum()
     assert row["estimate"] == pytest.approx(100 * sub["positive"].mean())
-    assert f"excludes {int(sub['dont_know'].sum())} Don't know" in row["note"]
+    assert f"Don't know {int(sub['dont_know'].sum())}" in row["note"] and row["note"].startswith("base excludes")
     assert change.DONT_KNOW_NOTE in result.notes
 
 
@@ -270,12 +328,17 @@ def test_small_cells_are_suppressed_in_table_and_sentences():
     pooled = res[(res["group"] == "all") & (res["wave"] == 2025) & (res["test"] == "pct_positive")]
     assert pooled["suppressed"].all() and pooled["estimate"].isna().all()
     assert pooled["note"].str.contains("subtraction").all()
-    # Models leave the hidden cells out (a trend through them would reveal them) and say so.
+    # Models use every answer (suppression is for publication), say which wave is not shown,
+    # and hide their totals, which minus the shown cells would reveal the small cell.
     trend = _row(res, item="heard_equally", group="Expert by experience", test="trend_logit")
-    assert trend["wave"] == 2024 and "2025 left out" in trend["note"]
-    kept = answers[(answers["item"] == "heard_equally") & (answers["group"] == "Expert by experience")
-                   & (answers["wave"] < 2025) & ~answers["excluded"]]
-    assert trend["n"] == len(kept)
+    assert trend["wave"] == 2025 and "includes 2025, whose figures are not shown" in trend["note"]
+    assert pd.isna(trend["n"]) and pd.isna(trend["positives"]) and pd.notna(trend["estimate"])
+    # One small group no longer removes the wave from everyone's trend.
+    everyone = _row(res, item="heard_equally", group="all", test="trend_logit")
+    assert everyone["wave"] == 2025 and everyone["comparison_wave"] == 2023 and pd.notna(everyone["estimate"])
+    used = answers[(answers["item"] == "heard_equally") & ~answers["excluded"]]
+    assert _row(change.trend_logit(change.estimate_cells(change.count_cells(answers), threshold=10)),
+                item="heard_equally", group="all")["n"] == len(used)
     sentences = change.change_sentences(res, threshold=10)
     for text in sentences.loc[sentences["group"].isin(["Expert by experience", "all"]), "sentence"]:
         assert not re.search(r"\d+% answered", text) and "percentage points" not in text, text
@@ -377,6 +440,9 @@ def test_real_staff_survey_through_function_and_cli(tmp_path, capsys):
     assert set(res.loc[res["test"] == "pct_positive", "wave"]) == {2021, 2022, 2023, 2024}
     assert res.loc[res["test"] == "diff_baseline", "note"].str.contains("weighting method").all()
     assert "ordinal_trend" not in set(res["test"])
+    assert _check_rows_consistency(res) > 0
+    assert _check_sentence_consistency(change.change_sentences(res, threshold=10,
+                                                               outcome_phrase="reported feeling burnt out")) > 0
 
     code = cli.main(["change", str(STAFF_SURVEY_CSV), "--wave-column", "Year", "--rate-column", "Burned_out_rate",
                      "--base-column", "Burned_out_base", "--group-column", "Benchmarking group",
@@ -395,7 +461,7 @@ def test_example_cycle_recovers_planted_effects():
     # Cleaned here from the committed raw files, so the test runs on a fresh clone too.
     config = load_config(paths.EXAMPLE_CONFIG)
     responses = clean_cycle(config, read_inputs(config), "test-key").tables["responses"]
-    answers = change.prepare_responses(responses, positive_levels=config.positive_levels())
+    answers = change.prepare_responses(responses, answer_scales=config.answer_scales())
     result = change.analyse_change(
         change.count_cells(answers), answers, threshold=config.suppression_threshold,
         baseline_wave=config.change.baseline_wave, latest_wave=config.latest_wave,
@@ -421,6 +487,14 @@ def test_example_cycle_recovers_planted_effects():
     assert by_group["Staff"] == pytest.approx(85, abs=7)
     assert by_group["Expert by experience"] == pytest.approx(68, abs=7)
     assert _row(res, item="heard_equally", test="interaction_lrt")["p_adjusted"] > 0.05
+    # One family for the report: every claim of every item and group, and no sentence contradicts its interval.
+    assert (res.loc[res["claim"], "family_size"] == res["claim"].sum()).all()
+    assert _check_rows_consistency(res) > 0
+    sentences = change.change_sentences(res, threshold=config.suppression_threshold,
+                                        wording_changes=change.wording_changes(config.question_bank.items))
+    # Every claim but the interaction (whose sentence quotes only its p) prints its interval.
+    with_interval = res["claim"] & (res["test"] != "interaction_lrt")
+    assert _check_sentence_consistency(sentences) == with_interval.sum()
 
 
 @pytest.mark.slow
@@ -434,7 +508,8 @@ def test_notebook_runs_on_synthetic_processed_data(tmp_path, example_config_dict
     items = [q["id"] for q in example_config_dict["question_bank"]["items"]]
     planted = {item: (lambda w, g: 0.6) for item in items}
     planted["real_improvements"] = lambda w, g: 0.70 + 0.16 * (w - 2019) / 6
-    responses = make_responses(seed=21, n_per_group=(200, 80), p_positive=planted, repeat_share=0.4)
+    # Large enough that the planted rise survives the report-wide family adjustment (about 70 comparisons).
+    responses = make_responses(seed=21, n_per_group=(500, 200), p_positive=planted, repeat_share=0.4)
     processed = tmp_path / "processed" / example_config_dict["cycle"]
     processed.mkdir(parents=True)
     responses.to_parquet(processed / "responses.parquet", index=False)
@@ -460,3 +535,168 @@ def test_notebook_runs_on_synthetic_processed_data(tmp_path, example_config_dict
     from analysis.present.figures import read_alt
 
     assert all(read_alt(out / "figures" / name) for name in pngs)
+
+
+# --------------------------------------------------------------------------- one verdict, honest bases
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+
+
+def _check_sentence_consistency(sentences: pd.DataFrame) -> int:
+    """Every clause's words agree with the interval printed in it; returns the clauses checked."""
+    checked = 0
+    for text in sentences["sentence"]:
+        # Sentences, and the wave-by-wave parts of a step description ("; 2022 to 2023 down ...").
+        for clause in re.split(r"(?<=\.\)|\)\.)\s|; (?=\d{4} to \d{4})", text):
+            interval = re.search(rf"CI(?: across \d+ comparisons)? {_NUMBER} to {_NUMBER}", clause)
+            anywhere = re.search(rf"anywhere from {_NUMBER} to {_NUMBER}", clause)
+            if "no evidence of a change" in clause:
+                low, high = map(float, (anywhere or interval).groups())
+                assert low <= 0 <= high, clause
+            elif re.search(r"This is (up|down|a small but clear)|^\d{4} to \d{4}.* (up|down|a small but clear) ",
+                           clause):
+                low, high = map(float, interval.groups())
+                assert low > 0 or high < 0, clause
+                assert bool(re.search(r"\b(up|rise)\b", clause)) == (low > 0), clause
+            elif "no evidence of a trend" in clause:
+                low, high = map(float, interval.groups())
+                assert low <= 1 <= high, clause
+            elif re.search(r"the odds of .* (rose|fell) \(", clause):
+                low, high = map(float, interval.groups())
+                assert low > 1 or high < 1, clause
+                assert (" rose " in clause) == (low > 1), clause
+            elif "no evidence of a difference" in clause:
+                low, high = map(float, interval.groups())
+                assert low <= 0 <= high, clause
+            elif "more often" in clause:
+                low, high = map(float, interval.groups())
+                assert low > 0 or high < 0, clause
+            else:
+                continue
+            checked += 1
+    return checked
+
+
+def _check_rows_consistency(results: pd.DataFrame, alpha: float = 0.05) -> int:
+    """Interval excludes no-change <=> the verdict claims a change <=> adjusted p < alpha, on every row."""
+    rows = results[results["verdict"].notna()]
+    null = np.where(rows["test"].isin(["trend_logit", "gee_trend", "ordinal_trend", "interaction_lrt"]), 1.0, 0.0)
+    has_ci = rows["ci_low_adj"].notna().to_numpy()
+    excludes = ((rows["ci_low_adj"] > null) | (rows["ci_high_adj"] < null)).to_numpy()
+    claims = (rows["verdict"] != "no evidence").to_numpy()
+    significant = (rows["p_adjusted"] < alpha).to_numpy()
+    assert (claims[has_ci] == excludes[has_ci]).all()
+    assert (claims == significant).all()
+    # The unadjusted pair agrees too: the 95% interval and the raw p come from one method.
+    raw_excl = ((rows["ci_low"] > null) | (rows["ci_high"] < null)).to_numpy()
+    assert (raw_excl[has_ci] == (rows["p_value"] < alpha).to_numpy()[has_ci]).all()
+    assert results.loc[results["claim"], "verdict"].notna().all()
+    return len(rows)
+
+
+def _generated_runs():
+    yield "respondents", make_responses(seed=31, n_per_group=(90, 40), dont_know=0.1), None
+    yield "respondents, flat", make_responses(seed=32, waves=(2023, 2024, 2025), n_per_group=(60, 30),
+                                              p_positive={"q": lambda w, g: 0.5}), None
+    rng = np.random.default_rng(33)
+    rows = [("q", g, w, int(rng.binomial(n, p)), n) for g, p0, n0 in (("A", 0.3, 400), ("B", 0.9, 80))
+            for w in range(2019, 2026) for n, p in [(int(n0 * rng.uniform(0.7, 1.3)), p0 + 0.01 * (w - 2019))]]
+    rows += [("r", g, w, int(rng.binomial(n, 0.02)), n) for g in ("A", "B") for w in (2024, 2025) for n in [300]]
+    yield "aggregate", None, _cells(rows)
+    big = 300_000
+    yield "large n", None, _cells([("q", "A", 2025, int(0.503 * big), big), ("q", "A", 2024, int(0.5 * big), big),
+                                   ("q", "B", 2025, int(0.7 * big), big), ("q", "B", 2024, int(0.7 * big), big)])
+
+
+@pytest.mark.parametrize("name", ["respondents", "respondents, flat", "aggregate", "large n"])
+def test_words_never_contradict_the_interval_on_generated_data(name):
+    _, responses, cells = next(run for run in _generated_runs() if run[0] == name)
+    answers = None
+    if responses is not None:
+        answers = change.prepare_responses(responses)
+        cells = change.count_cells(answers)
+    result = change.analyse_change(cells, answers, threshold=10, group_order=GROUPS)
+    assert _check_rows_consistency(result.results) > 0
+    sentences = change.change_sentences(result.results, threshold=10)
+    assert _check_sentence_consistency(sentences) > 0
+    assert not re.search(r"\b(up|down) 0 (percentage )?points?\b", " ".join(sentences["sentence"]))
+
+
+def test_every_excluded_answer_kind_stays_out_of_the_base():
+    kinds = ["Don't know", "Prefer not to say", "Not sure", "Can't say", "N/A", "Not applicable", "No answer",
+             "Don\u2019t know", "  prefer NOT to say ", "9", "6"]
+    rng = np.random.default_rng(4)
+    rows = [{"wave": w, "answer": str(a)} for w in (2024, 2025) for a in rng.choice(vocab.LIKERT_LEVELS, 80)]
+    rows += [{"wave": w, "answer": k} for w in (2024, 2025) for k in kinds] + [{"wave": 2025, "answer": pd.NA}]
+    table = pd.DataFrame(rows)
+    scale = change.AnswerScale(excluded=(*change.AnswerScale().excluded, "6", "9"))
+    answers = change.prepare_responses(table, item_column=None, item_name="q", group_column=None,
+                                       value_column="answer", positive_column=None, answer_scales=scale,
+                                       id_column=None, respondent_column=None, weight_column=None,
+                                       missing_reason_column=None)
+    latest = answers[answers["wave"] == 2025]
+    on_scale = table[(table["wave"] == 2025) & table["answer"].isin(vocab.LIKERT_LEVELS)]
+    assert (~latest["excluded"]).sum() == len(on_scale)
+    assert latest.loc[~latest["excluded"], "positive"].sum() == on_scale["answer"].isin(["Agree", "Strongly agree"]).sum()
+    assert latest["dont_know"].sum() == 2  # both spellings of Don't know
+    cells = change.count_cells(answers)
+    row = cells[(cells["group"] == "all") & (cells["wave"] == 2025)].iloc[0]
+    assert row["base"] == len(on_scale) and row["n_excluded"] == len(kinds) + 1
+    for text in ("Don't know 2", "Prefer not to say 2", "9 1", "6 1", "blank 1"):
+        assert text in row["excluded_detail"]
+
+
+def test_unknown_answer_stops_validation_with_value_and_count():
+    responses = make_responses(seed=1, waves=(2024, 2025), n_per_group=(20, 20), dont_know=0.0)
+    responses = responses.astype({"level": "string"})
+    responses.loc[responses.index[:7], "level"] = "Agree strongly"
+    responses.loc[responses.index[7:9], "level"] = "Prefer not to answer"
+    with pytest.raises(InputFileError) as info:
+        change.prepare_responses(responses, value_column="level", positive_levels={
+            "real_improvements": ["Agree", "Strongly agree"], "personal_impact": ["Agree", "Strongly agree"],
+            "heard_equally": ["Agree", "Strongly agree"]}, source="survey.csv")
+    message = str(info.value)
+    assert "survey.csv" in message and info.value.column == "level"
+    assert "'Agree strongly' (" in message and "answers)" in message and "'Prefer not to answer'" in message
+    counts = responses.loc[responses.index[:9]].groupby(["item_id", "level"]).size()
+    for (item, value), count in counts.items():
+        assert f"item {item!r}" in message and f"{value!r} ({count} answer" in message
+    # A missing reason the scale does not know stops too.
+    odd = make_responses(seed=1, waves=(2024, 2025), n_per_group=(20, 20), dont_know=0.2)
+    odd = odd.astype({"missing_reason": "string"})
+    odd.loc[odd["missing_reason"].notna(), "missing_reason"] = "Refused"
+    with pytest.raises(InputFileError, match="'Refused'"):
+        change.prepare_responses(odd, positive_levels=["Agree", "Strongly agree"])
+
+
+def test_config_answer_scale_is_validated_and_keeps_the_example():
+    from pydantic import ValidationError
+
+    from analysis.core.config import LikertItem, load_config
+
+    item = LikertItem(id="q", short_label="Q", wording={2024: "Q?"}, excluded=["Don't know", 9])
+    assert item.excluded == ["Don't know", "9"] and item.negative is None
+    with pytest.raises(ValidationError, match="both positive and excluded"):
+        LikertItem(id="q", short_label="Q", wording={2024: "Q?"}, excluded=["Agree"])
+    with pytest.raises(ValidationError, match="unknown Likert level"):
+        LikertItem(id="q", short_label="Q", wording={2024: "Q?"}, negative=["Disagree strongly"])
+    scales = load_config(paths.EXAMPLE_CONFIG, check_files=False).answer_scales()
+    assert all(s["positive"] == ["Agree", "Strongly agree"] and "Don't know" in s["excluded"] for s in scales.values())
+
+
+def test_a_few_answers_without_a_group_cannot_be_recovered_from_everyone():
+    # Everyone minus the named groups would give away how many gave no group: under the threshold
+    # they are left out of that wave's "everyone", and the note says so without the number.
+    responses = make_responses(seed=5, n_per_group=(60, 40))
+    latest = int(responses["wave"].max())
+    four = responses.loc[responses["wave"] == latest, "respondent_id"].drop_duplicates().iloc[:4]
+    responses["respondent_type"] = responses["respondent_type"].astype(object)
+    responses.loc[responses["respondent_id"].isin(four), "respondent_type"] = None
+    answers = change.prepare_responses(responses, group_column="respondent_type")
+    assert (answers["group"] == "group not recorded").sum() > 0
+    analysis = change.analyse_change(change.count_cells(answers), answers, threshold=10)
+    shown = analysis.results[(analysis.results["test"] == "pct_positive") & (analysis.results["wave"] == latest)]
+    for _, cells in shown.groupby("item"):
+        named = cells[~cells["group"].isin(["all", "group not recorded"])]["n"].sum()
+        assert cells.loc[cells["group"] == "all", "n"].iloc[0] == named
+    assert any("fewer than 10 answers" in note and "no group recorded" in note for note in analysis.notes)
+    assert not any(note.startswith("4 answer") for note in analysis.notes)

@@ -115,7 +115,7 @@ def test_themes_notebook_applies_review_and_reserves_non_answers(example_run) ->
     assert set(assignments.loc[assignments["comment_id"].isin(non_answers), "theme_id"]) == {-2}
     for question in ("difference_made", "make_better", "works_well", "should_change"):
         q = rec["questions"][question]
-        assert 0 < q["share_non_answer"] < 0.5
+        assert 0 < q["non_answer_share"] < 0.5
         assert q["top_themes"], question
     assert rec["quality"]["outlier_share"] < 0.1
     # the theme recognised by the reviewer keeps its reviewed name in the published table

@@ -15,10 +15,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from analysis.core import vocab  # noqa: E402
-from analysis.present import figures  # noqa: E402
 from analysis.change import figures as change_figures
 from analysis.change import over_time as change
+from analysis.core import vocab  # noqa: E402
+from analysis.present import figures  # noqa: E402
 
 
 def test_show_figure_saves_png_with_alt_text(tmp_path):

@@ -110,6 +110,20 @@ def test_action_coverage_highlights_leading_themes_without_action(assignments, a
     assert "Meeting times" in sentences[1] and "Travel expenses paid late" in sentences[1]
 
 
+def test_action_coverage_under_the_hes_rule_rounds_counts_and_percentages(assignments, actions_log):
+    from analysis.present.disclosure import hes_2018_rule
+
+    counts = act.theme_counts(assignments)
+    latest = act.latest_actions(act.clean_actions(actions_log))
+    coverage = act.action_coverage(counts, latest, threshold=hes_2018_rule(), top_n=4)
+    shown = coverage.loc[~coverage["suppressed"]]
+    assert (shown["people"].astype(float) % 5 == 0).all()
+    base = float(5 * round(counts.attrs["base"] / 5))
+    assert shown["pct"].astype(float).tolist() == pytest.approx((100 * shown["people"].astype(float) / base).tolist())
+    small = counts.set_index("theme_id").loc[coverage["theme_id"], "people"].astype(float) < 8
+    assert coverage["suppressed"].tolist() == small.tolist()
+
+
 def test_progress_since_previous_from_history_and_from_recorded_statuses(actions_log):
     clean = act.clean_actions(actions_log)
     progress = act.progress_since_previous(clean, ["example", "2025"]).set_index("action_id")
@@ -155,3 +169,24 @@ def test_theme_counts_drops_themes_excluded_by_a_reviewer(assignments):
     counts = act.theme_counts(frame)
     assert 104 not in set(counts["theme_id"])
     assert counts.attrs["base"] == 40 + 25 + 6 + 9
+
+
+def test_not_possible_lists_every_such_action_with_its_reason(actions_log):
+    """An action's latest status decides: A3 was Planned, then Not possible; a missing reason stays missing."""
+    extra = pd.DataFrame({
+        "action_id": ["A5", "A6"], "cycle": ["example", "example"], "theme_id": [7, None],
+        "you_said": ["More respite beds", "<script>alert(1)</script>"], "we_did": ["Bid for capital", "Asked"],
+        "status": ["Not possible", "Not possible"], "reason": [None, "=HYPERLINK(\"http://evil.example\")"],
+        "updated_at": pd.to_datetime(["2025-05-02", "2025-05-03"]),
+    })
+    latest = act.latest_actions(act.clean_actions(pd.concat([actions_log, extra], ignore_index=True)))
+    table = act.not_possible(act.you_said_we_did(latest, {7: "Parking"}))
+    assert list(table.columns) == ["action_id", "theme", "you_said", "we_did", "reason"]
+    assert sorted(table["action_id"]) == ["A3", "A5", "A6"]
+    by_id = table.set_index("action_id")
+    assert by_id.loc["A3", "reason"] == "The car park belongs to the council"
+    assert pd.isna(by_id.loc["A5", "reason"])
+    assert by_id.loc["A6", "theme"] == "No theme" and by_id.loc["A6", "you_said"] == "<script>alert(1)</script>"
+    # Nothing not possible: an empty table with the same columns, not an error.
+    done_only = act.you_said_we_did(act.latest_actions(act.clean_actions(actions_log.iloc[:2])), {})
+    assert act.not_possible(done_only).empty and list(act.not_possible(done_only).columns) == list(table.columns)

@@ -60,12 +60,23 @@ def test_responses_by_channel_lists_every_channel_and_suppresses_small_counts():
                                 "channel": ["Survey"] * 30 + ["Event"] * 4 + [None] * 6})
     out = reach.responses_by_channel(respondents, threshold=5).set_index("channel")
     assert list(out.index[:4]) == list(vocab.CHANNELS)
-    assert out.loc["Survey", "respondents"] == 30
     assert out.loc["Event", "suppressed"] and pd.isna(out.loc["Event", "respondents"])
     # Zero is publishable: "nobody used it" reveals no one.
     assert out.loc["Interview", "respondents"] == 0 and not out.loc["Interview", "suppressed"]
-    assert out.loc["Not recorded", "respondents"] == 6
-    assert out.loc["Survey", "pct"] == pytest.approx(100 * 30 / 34)
+    # 40 respondents - 30 by survey would give the hidden 4 at events with the 6 not recorded, so the
+    # next smallest non-zero count ("Not recorded", 6) is hidden too; the survey count stays.
+    assert out.loc["Not recorded", "suppressed"] and pd.isna(out.loc["Not recorded", "respondents"])
+    assert out.loc["Survey", "respondents"] == 30 and out.loc["Survey", "pct"] == pytest.approx(100 * 30 / 40)
+
+
+def test_responses_by_channel_publishes_percentages_of_known_channels():
+    respondents = pd.DataFrame({"respondent_id": [f"R{i}" for i in range(60)],
+                                "channel": ["Survey"] * 30 + ["Event"] * 14 + ["Interview"] * 12 + [None] * 4})
+    out = reach.responses_by_channel(respondents, threshold=5).set_index("channel")
+    # "Not recorded" (4) is hidden, and the next smallest (Interview, 12) with it: 60 - 30 - 14 = 16 only.
+    assert out.loc[["Not recorded", "Interview"], "suppressed"].all()
+    assert out.loc["Survey", "pct"] == pytest.approx(100 * 30 / 60)
+    assert pd.isna(out.loc["Not recorded", "pct"])
 
 
 def test_representation_flags_a_clear_shortfall_and_not_a_noisy_one(population):
@@ -103,7 +114,8 @@ def test_representation_excludes_not_stated_and_outside_area_and_suppresses_smal
     )
     by_borough = reach.representation(resp, population, "borough", threshold=10, ratio_threshold=0.8)
     assert by_borough.attrs["base"] == 50 + 3 + 50 + 4  # outside-area and missing borough left out
-    assert by_borough.attrs["not_stated"] == 2
+    assert by_borough.attrs["not_stated"] is None  # 2 did not state: too few to print beside the table
+    assert "too few to show" in reach.base_note(by_borough, "Borough")
     harrow = by_borough.set_index("borough").loc["Harrow"]
     assert harrow["suppressed"] and pd.isna(harrow["respondents"]) and pd.isna(harrow["ratio"])
     # 4 of 107 against 40% of the population: hidden numbers, but clearly a group we barely heard from.
@@ -115,7 +127,7 @@ def test_representation_excludes_not_stated_and_outside_area_and_suppresses_smal
                         "far fewer than expected.")
     by_age = reach.representation(resp, population, "age_band", threshold=10, ratio_threshold=0.8)
     assert by_age.attrs["base"] == 50 + 50 + 4 + 2
-    assert by_age.attrs["not_stated"] == 3
+    assert by_age.attrs["not_stated"] is None  # 3
 
 
 def test_zero_respondents_is_shown_and_flagged(population):
@@ -135,9 +147,12 @@ def test_cross_representation_and_publishability(population):
                          ("Ealing", "65-74"): 3, ("Harrow", "25-34"): 2, ("Harrow", "65-74"): 1})
     cross = reach.representation(resp, population, ["borough", "age_band"], threshold=10, ratio_threshold=0.8)
     assert len(cross) == 6
-    assert int(cross["suppressed"].sum()) == 3
-    assert reach.cross_is_publishable(cross, min_share_published=0.5)
-    assert not reach.cross_is_publishable(cross, min_share_published=0.6)
+    # 3 small cells, and together only 6 people: the base minus the shown cells would say so, so the
+    # next smallest cell (Brent / 65-74, 30) is hidden as well.
+    hidden = cross.loc[cross["suppressed"], ["borough", "age_band"]].apply(" / ".join, axis=1)
+    assert set(hidden) == {"Ealing / 65-74", "Harrow / 25-34", "Harrow / 65-74", "Brent / 65-74"}
+    assert reach.cross_is_publishable(cross, min_share_published=1 / 3)
+    assert not reach.cross_is_publishable(cross, min_share_published=0.5)
     flagged = reach.under_represented_groups({"borough x age band": cross})
     assert set(flagged["group"]) == {"Harrow / 25-34", "Harrow / 65-74", "Ealing / 65-74"}
     by_borough = reach.representation(resp, population, "borough", threshold=10, ratio_threshold=0.8)

@@ -9,6 +9,11 @@ plotly figure, Markdown), so that this file runs in well under a minute. The
 real example report is exercised by tests/test_notebooks.py; the pages come
 from the same template and CSS, so what is checked here holds for it.
 
+The summary's layout on a phone (390 px) and on A4 paper is checked on a
+summary rendered from recorded results shaped as the example's, with the
+long unbroken words real logs carry (checksums, pasted addresses), because
+the stub's summary is too small to overflow anything.
+
 Chromium and its driver come from Debian (``apt-get install chromium
 chromium-driver``) and selenium from the dev extras; without them the tests
 skip and say why. No network: the browser is started with background
@@ -153,3 +158,150 @@ def test_summary_page_skip_link_reaches_main_content(driver, report_dir):
     assert focused.is_displayed()  # visible when focused, for keyboard users
     focused.send_keys(Keys.ENTER)
     assert driver.execute_script("return location.hash") == "#content"
+
+
+# --------------------------------------------------------------------------- phone and A4 print
+#: A4 printable width at the stylesheet's @page margins (210 mm less 14 mm each side), in CSS pixels (96 per inch).
+A4_CONTENT_PX = int((210 - 2 * 14) / 25.4 * 96)
+
+OVERFLOW_JS = """
+const limit = arguments[0];
+const wide = Array.from(document.querySelectorAll('body *')).filter(e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.right > limit + 1 && !e.parentElement.closest('.table-wrap, .chart-wrap');
+});
+const clipped = Array.from(document.querySelectorAll('.table-wrap, .chart-wrap')).filter(w => w.scrollWidth > w.clientWidth + 1);
+return {scroll_width: document.documentElement.scrollWidth,
+        wide: wide.slice(0, 5).map(e => e.tagName + '.' + e.className + ' right=' + Math.round(e.getBoundingClientRect().right)),
+        scrolling_wrappers: clipped.length, wrappers: document.querySelectorAll('.table-wrap').length};
+"""
+
+
+@pytest.fixture(scope="module")
+def summary_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """index.html rendered from example-shaped results, with a wide outcomes table and long unbroken words."""
+    from analysis.core import recording
+    from analysis.core.config import load_config
+    from analysis.report import build as report
+    from tests.report.test_build import _example_shaped_results, _reach_results
+
+    root = tmp_path_factory.mktemp("summary-layout")
+    config_path, _ = build_stub_project(root)
+    config = load_config(config_path)
+    out = root / "out"
+    _example_shaped_results(out)
+    long_word = "https://example.nhs.uk/" + "involvement-feedback-" * 8 + "final.pdf"
+    rec = _reach_results()
+    rec["you_said_we_did"][0]["we_did"] = f"Letters redesigned; see {long_word}"
+    rec["themes_without_action"] = [{"theme_id": 130, "theme_label": "Out-of-hours" + "-phone-line" * 10,
+                                     "people": 96.0, "pct": 10.8}]
+    recording.record(out, "04_reach_and_actions", rec)
+    def entry(pct: float) -> dict:
+        return {"wave": 2025, "pct_positive": pct, "ci_low": pct - 6, "ci_high": pct + 5, "n": 388.0,
+                "suppressed": False, "mdd_pp": 9.5,
+                "diff_baseline": {"estimate": 13.0, "ci_low": 5.0, "ci_high": 21.0, "p_value": 0.001,
+                                  "p_adjusted": 0.002, "comparison_wave": 2019, "suppressed": False}}
+
+    # Two groups on every outcome: the equal-voice chart (inline SVG) must fit a phone and a page too.
+    items = {q.id: {"all": entry(61.0 + k), "Staff": entry(80.0 - k), "Expert by experience": entry(63.0 + k)}
+             for k, q in enumerate(config.question_bank.items)}
+    recording.record(out, "03_change_over_time", {
+        "latest_wave": 2025, "baseline_wave": 2019, "suppression_threshold": 10, "items": items,
+        "sentences": [{"item": "real_improvements", "group": "Staff vs Expert by experience",
+                       "sentence": "Real improvements: in 2025, Staff answered positively 17 percentage points more "
+                                   "often (95% CI 9 to 25 points; adjusted p < 0.001)."}],
+        "notes": [], "p_adjusted_method": "Holm", "gee_used": False})
+    manifest = {"git": {"commit": "f" * 40, "dirty": True}, "python": "3.11",
+                "inputs": [{"name": "survey", "path": "data/raw/" + "very_long_export_name_" * 6 + ".csv",
+                            "sha256": "a" * 64}], "packages": {"pandas": "3.0.0"}}
+    html = report._with_policy(report.render_index(report.summary_context(out, config, manifest), config=config,
+                                                   pages=[]), ())
+    page = out / "index.html"
+    page.write_text(html, encoding="utf-8")
+    return page
+
+
+def _emulate(driver, width: int, height: int = 900, *, print_media: bool = False, mobile: bool = False) -> None:
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print" if print_media else ""})
+
+
+def _reset(driver) -> None:
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_summary_fits_a_390px_phone_and_tables_scroll_inside_their_wrapper(driver, summary_page):
+    try:
+        _emulate(driver, 390, mobile=True)
+        _open(driver, summary_page)
+        state = driver.execute_script(OVERFLOW_JS, 390)
+        assert state["scroll_width"] <= 390, state
+        assert state["wide"] == [], state
+        # The outcomes table is wider than a phone: it scrolls inside its wrapper, the page does not.
+        assert state["wrappers"] >= 3 and state["scrolling_wrappers"] >= 1, state
+    finally:
+        _reset(driver)
+
+
+def test_summary_prints_on_a4_pages_with_nothing_clipped(driver, summary_page):
+    import base64
+    import re
+
+    try:
+        _open(driver, summary_page)
+        # No paper size given: the page's own @page rule must choose A4 (595 x 842 points), not US Letter.
+        pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})["data"])
+        boxes = {tuple(round(float(v)) for v in m.split()[2:]) for m in re.findall(rb"/MediaBox \[([^\]]+)\]", pdf)
+                 for m in [m.decode()]}
+        assert boxes == {(595, 842)}, boxes
+        assert len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf)) >= 3  # major sections start new pages
+
+        _emulate(driver, A4_CONTENT_PX, 1123, print_media=True)
+        _open(driver, summary_page)
+        state = driver.execute_script(OVERFLOW_JS, A4_CONTENT_PX)
+        assert state["scroll_width"] <= A4_CONTENT_PX, state
+        assert state["wide"] == [], state
+        assert state["scrolling_wrappers"] == 0, state  # on paper nothing may hide in a scrolling wrapper
+        chart = driver.execute_script("return document.querySelector('svg.equal-voice-chart').getBoundingClientRect().right")
+        assert 0 < chart <= A4_CONTENT_PX
+        style = driver.execute_script("""return {
+            outcomes: getComputedStyle(document.getElementById('outcomes')).breakBefore,
+            card: getComputedStyle(document.querySelector('.key-figures li')).breakInside,
+            callout: getComputedStyle(document.querySelector('.callout')).breakInside,
+            nav: getComputedStyle(document.querySelector('.breadcrumb')).display};""")
+        assert style == {"outcomes": "page", "card": "avoid", "callout": "avoid", "nav": "none"}, style
+    finally:
+        _reset(driver)
+
+
+def test_the_overflow_check_can_fail(driver, tmp_path):
+    page = tmp_path / "wide.html"
+    page.write_text('<!DOCTYPE html><html lang="en-GB"><head><meta name="viewport" content="width=device-width">'
+                    '</head><body><p style="width:900px">wide</p><div class="table-wrap" style="overflow-x:auto">'
+                    '<table><tr><td style="min-width:900px">t</td></tr></table></div></body></html>', encoding="utf-8")
+    try:
+        _emulate(driver, 390, mobile=True)
+        _open(driver, page, timeout=3)
+        state = driver.execute_script(OVERFLOW_JS, 390)
+        assert state["scroll_width"] > 390 and state["wide"] and state["scrolling_wrappers"] == 1
+    finally:
+        _reset(driver)
+
+
+def test_summary_screenshots_at_desktop_and_phone_widths(driver, summary_page, tmp_path_factory):
+    """Full-page screenshots for checking by eye (the path is printed); each must be a real image."""
+    shots = tmp_path_factory.mktemp("summary-screenshots")
+    try:
+        for width in (1366, 390):
+            _emulate(driver, width, mobile=width < 500)
+            _open(driver, summary_page)
+            height = min(driver.execute_script("return document.documentElement.scrollHeight"), 16000)
+            _emulate(driver, width, height, mobile=width < 500)
+            path = shots / f"summary-{width}.png"
+            driver.save_screenshot(str(path))
+            assert path.stat().st_size > 20_000
+    finally:
+        _reset(driver)
+    print(f"\nsummary screenshots: {shots}")

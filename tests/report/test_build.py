@@ -14,6 +14,7 @@ from analysis.core import recording
 from analysis.core.config import load_config
 from analysis.report import build as report
 from analysis.report import runner
+from tests.core.test_results import example_results
 from tests.report.test_runner import build_stub_project
 
 
@@ -85,10 +86,16 @@ def test_plotly_figures_render_from_embedded_library(built):
     assert not re.search(r"""src=["']?https?://cdn\.plot\.ly""", html)
 
 
-def test_numbers_in_tables_are_right_aligned(built):
-    html = (built / "01_cleaning.html").read_text(encoding="utf-8")
-    assert re.search(r'<td class="num">120</td>', html)
-    assert re.search(r"<td>Brent</td>", html)
+def test_numbers_in_tables_are_right_aligned_by_the_renderer(built):
+    """Alignment comes from the table renderer's class on th and td; nothing reads the HTML back to guess."""
+    index = (built / "index.html").read_text(encoding="utf-8")
+    assert '<th class="num" scope="col">People answering</th>' in index
+    assert '<td class="num">240</td>' in index and '<td class="num">61%</td>' in index
+    assert '<th scope="row">Real improvements</th>' in index  # each row's label is its header
+    assert '<table class="report-data">' in index and "report-table" not in index.split("</style>")[-1]
+    # A plain pandas display (the stub's last line) is not realigned by the build any more.
+    reader = (built / "01_cleaning.html").read_text(encoding="utf-8")
+    assert re.search(r"<td>120</td>", reader) and 'class="num"' not in reader.split("</style>")[-1]
 
 
 def test_index_summary_links_and_methods(built):
@@ -149,7 +156,9 @@ def test_remote_resources_detects_cdn_scripts_styles_and_module_imports(tmp_path
     with pytest.raises(report.ReportError, match="page.html"):
         report.assert_offline(tmp_path)
     (tmp_path / "page.html").write_text('<a href="https://www.nhs.uk">ok</a>')
-    report.assert_offline(tmp_path)
+    report.assert_offline(tmp_path, inert=False)  # a link is not a resource...
+    with pytest.raises(report.ReportError, match="live link"):
+        report.assert_offline(tmp_path)  # ...but the pages show addresses as text, never as links
 
 
 def test_formatting_helpers():
@@ -157,17 +166,6 @@ def test_formatting_helpers():
     assert report.fmt_int(12345.0) == "12,345"
     assert report.fmt_interval(40.1, 50.3) == "40% to 50%"
     assert [report.fmt_points(v) for v in (4.6, -1.2, 0.2, 1.0)] == ["+5 points", "-1 point", "0 points", "+1 point"]
-
-
-def test_align_numeric_columns():
-    html = ("<table><thead><tr><th></th><th>group</th><th>n</th><th>pct</th></tr></thead><tbody>"
-            "<tr><th>0</th><td>Staff</td><td>1,204</td><td>45.2%</td></tr>"
-            "<tr><th>1</th><td>Carers</td><td>&lt;NA&gt;</td><td>12.0 (10.1 to 14.2)</td></tr></tbody></table>")
-    out = report.align_numeric_columns(html)
-    assert '<td class="num">1,204</td>' in out and '<td class="num">&lt;NA&gt;</td>' in out
-    assert '<td class="num">12.0 (10.1 to 14.2)</td>' in out
-    assert "<td>Staff</td>" in out
-    assert '<th class="num">n</th>' in out and "<th>group</th>" in out
 
 
 def test_prepare_notebook_for_readers():
@@ -195,25 +193,45 @@ def _config(tmp_path: Path, previous: str | None = None):
     return load_config(path)
 
 
-def test_summary_reads_flat_and_nested_shapes_and_escapes_text(tmp_path):
+def _themes(**questions: list[dict]) -> dict:
+    """02 results with the given leading themes per question (the example's other figures)."""
+    rec = example_results("02_themes")
+    template = rec["questions"]["works_well"]
+    rec["questions"] = {q: {**template, "top_themes": [
+        {"band": "a minority (10% to 25%)", "ci_low": 0.0, "ci_high": 100.0, "reviewed": False, "reviewer": None,
+         "reviewed_on": None, **t} for t in themes]} for q, themes in questions.items()}
+    return rec
+
+
+def _change(**pct_all: float) -> dict:
+    """03 results with everyone's latest % positive per item."""
+    rec = example_results("03_change_over_time")
+    entry = rec["items"]["told_outcome"]["all"]
+    rec["items"] = {item: {"all": {**entry, "pct_positive": pct}} for item, pct in pct_all.items()}
+    rec["sentences"] = [{"item": item, "group": "all", "sentence": f"Sentence for {item}."} for item in pct_all]
+    return rec
+
+
+def test_summary_reads_the_recorded_results_and_escapes_text(tmp_path):
     config = _config(tmp_path)
     out = tmp_path / "out"
-    recording.record(out, "02_themes", {
-        "questions": {"make_better": {"share_non_answer": 0.12, "top_themes": [
-            {"theme_id": 8, "label": "Feedback <script>alert(1)</script>", "n": 40, "pct": 21.5, "ci_low": 16.0,
-             "ci_high": 27.9, "reviewed": True},
-            {"theme_id": 101, "theme_label": "Travel costs", "people": 25, "pct": 13.4, "ci_low": 9.0, "ci_high": 19.0},
-        ]}}})
-    recording.record(out, "03_change_over_time", {"items": [
-        {"item_id": "told_outcome", "pct": 35.5, "ci_low": 29.8, "ci_high": 41.6, "n": 238, "sentence": "Flat shape."}]})
+    themes = _themes(make_better=[
+        {"theme_id": 8, "label": "Feedback <script>alert(1)</script>", "n": 40, "pct": 21.5, "ci_low": 16.0,
+         "ci_high": 27.9, "reviewed": True, "reviewer": "AB", "reviewed_on": "2025-11-21"},
+        {"theme_id": 101, "label": "Travel costs", "n": 25, "pct": 13.4, "ci_low": 9.0, "ci_high": 19.0}])
+    themes["questions"]["make_better"]["non_answer_share"] = 0.12
+    recording.record(out, "02_themes", themes)
+    recording.record(out, "03_change_over_time", _change(told_outcome=35.5))
     context = report.summary_context(out, config)
     assert context["missing"] == ["01_cleaning", "04_reach_and_actions"]
     assert context["cleaning"] is None and context["reach"] is None
     q = context["themes"][0]
+    # Shares are recorded 0..1 and shown as percentages.
     assert q["label"] == "Make involvement better" and q["non_answer_pct"] == pytest.approx(12.0)
     assert [t["label"] for t in q["themes"]][1] == "Travel costs" and q["themes"][1]["n"] == 25
     assert not q["themes"][1]["reviewed"]
-    assert context["outcomes"][0]["sentence"] == "Flat shape."
+    assert context["outcomes"][0]["sentence"] == "Sentence for told_outcome."
+    assert context["outcomes"][0]["pct"] == 35.5
     html = report.render_index(context, config=config, pages=[])
     assert "<script>alert(1)</script>" not in html
     assert "Feedback &lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -221,20 +239,35 @@ def test_summary_reads_flat_and_nested_shapes_and_escapes_text(tmp_path):
     assert 'id="reach"' not in html  # section omitted, not broken
 
 
+def test_summary_refuses_results_off_the_contract(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    path = out / "results" / "02_themes.json"
+    path.parent.mkdir(parents=True)
+    # The old shape, read "defensively" before the contract: now a clear error naming the file and field.
+    path.write_text(json.dumps({"top_themes": {"make_better": [{"theme_id": 8, "label": "Feedback", "pct": 0.2}]}}))
+    with pytest.raises(report.UserError, match=r"(?s)02_themes\.json.*\n  top_themes: Extra inputs"):
+        report.summary_context(out, config)
+
+
 def test_comparison_with_previous_cycle(tmp_path):
     config = _config(tmp_path, previous="before")
     reports_dir = Path(config.outputs.reports_dir)
     before, now = reports_dir / "before", tmp_path / "build"
-    themes_before = {"top_themes": {"make_better": [{"theme_id": 8, "label": "Feedback", "n": 30, "pct": 20},
-                                                    {"theme_id": 9, "label": "Too late", "n": 20, "pct": 12}]}}
-    themes_now = {"top_themes": {"make_better": [{"theme_id": 8, "label": "Feedback", "n": 30, "pct": 20},
-                                                 {"theme_id": 104, "label": "Parking", "n": 15, "pct": 9}]}}
+    themes_before = _themes(make_better=[{"theme_id": 8, "label": "Feedback", "n": 30, "pct": 20},
+                                         {"theme_id": 9, "label": "Too late", "n": 20, "pct": 12}])
+    themes_now = _themes(make_better=[{"theme_id": 8, "label": "Feedback", "n": 30, "pct": 20},
+                                      {"theme_id": 104, "label": "Parking", "n": 15, "pct": 9}])
+    # The registry's statuses decide what is new, continuing or no longer raised.
+    themes_now["lifecycle"] = {"new": ["Parking"], "continuing": ["Feedback"], "no_longer_raised": ["Too late"]}
     recording.record(before, "02_themes", themes_before)
     recording.record(now, "02_themes", themes_now)
-    recording.record(before, "03_change_over_time", {"items": {"told_outcome": {"all": {"pct_positive": 30.0}}}})
-    recording.record(now, "03_change_over_time", {"items": {"told_outcome": {"all": {"pct_positive": 36.0}}}})
-    recording.record(now, "04_reach_and_actions", {"actions_completed_since_previous": 3,
-                                                   "progress_sentence": "Of 5 actions agreed in earlier cycles, 3 are now done."})
+    recording.record(before, "03_change_over_time", _change(told_outcome=30.0))
+    recording.record(now, "03_change_over_time", _change(told_outcome=36.0))
+    reach = example_results("04_reach_and_actions")
+    reach.update(actions_completed_since_previous=3,
+                 progress_sentence="Of 5 actions agreed in earlier cycles, 3 are now done.")
+    recording.record(now, "04_reach_and_actions", reach)
     previous = report.previous_results_dir(config)
     assert previous == before / "results"
     context = report.summary_context(now, config, previous_dir=previous)
@@ -245,13 +278,434 @@ def test_comparison_with_previous_cycle(tmp_path):
     html = report.render_index(context, config=config, pages=[])
     assert "Since the previous cycle (before)" in html and "+6 points" in html
 
-    # A lifecycle recorded by the theme registry wins over the comparison of leading themes.
-    recording.record(now, "02_themes", {"lifecycle": {"new": [{"label": "Parking"}], "continuing": ["Feedback"],
-                                                      "retired": ["Too late", "Jargon"]}})
-    cmp = report.summary_context(now, config, previous_dir=previous)["comparison"]
-    assert cmp["themes"]["no_longer_raised"] == ["Too late", "Jargon"]
-
 
 def test_no_previous_cycle_means_no_comparison(tmp_path):
     config = _config(tmp_path, previous="never-run")
     assert report.previous_results_dir(config) is None
+
+
+# --------------------------------------------------------------------------- escape by default
+#: Payloads as they could arrive in a review label, codebook, config or action log.
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    "[click me](javascript:alert(1))",
+    '<meta http-equiv="refresh" content="0;url=http://evil.example">',
+    '<a href="data:text/html,<script>alert(1)</script>">data link</a>',
+    '<a href="http://evil.example/phish">NHS login</a>',
+    "[NHS login](http://evil.example/phish) and <https://evil.example/auto>",
+    "<object data=\"javascript:alert(1)\"></object><embed src=\"javascript:alert(1)\">",
+    "<form action=\"http://evil.example\"><button>Submit</button></form>",
+    "<style>body{display:none}</style><link rel=stylesheet href=\"http://evil.example/x.css\">",
+    "<svg onload=alert(1)><a xlink:href=\"javascript:alert(1)\">s</a></svg>",
+    "<a href=\" jav&#x09;ascript:alert(1)\">tabbed scheme</a>",
+    '=HYPERLINK("http://evil.example","x")',
+    "=cmd|' /C calc'!A0",
+    "+1+1",
+    "@SUM(1)",
+    "\t=1",
+    "\r=1",
+]
+
+#: 02 results whose leading theme labels the stub notebook replaces with hostile text.
+HOSTILE_THEMES = _themes(make_better=[
+    {"theme_id": 8, "label": "x", "n": 40, "pct": 21.5, "ci_low": 16.0, "ci_high": 27.9, "reviewed": True,
+     "reviewer": "AB", "reviewed_on": "2025-11-21"},
+    {"theme_id": 9, "label": "y", "n": 25, "pct": 13.4, "ci_low": 9.0, "ci_high": 19.0}])
+
+HOSTILE_CELLS = [
+    "# 02 · Themes (hostile stub)\n\nA label typed by an analyst: <script>alert('cell')</script> "
+    "and [a link](javascript:alert('cell')).",
+    ("code", f"""\
+        import pandas as pd
+        import plotly.express as px
+        from IPython.display import HTML, Javascript, Markdown, display
+        from analysis.core.config import load_config
+        from analysis.present.tables import html_table
+        config = load_config(config_path)
+        hostile = {HOSTILE!r}
+        for text in hostile:
+            display(Markdown(f"Reviewed label: {{text}}"))
+        display(Markdown(f"**Cycle:** {{config.title}}; **question:** {{config.question_bank.items[0].short_label}}"))
+        display(HTML("<table><tr><td>" + "</td></tr><tr><td>".join(hostile) + "</td></tr></table>"))
+        display(HTML(html_table(pd.DataFrame({{"label": hostile, "people": range(10, 10 + len(hostile))}}), "Labels")))
+        display(Javascript("alert('js-output')"))
+        from analysis.core import recording
+        themes = {HOSTILE_THEMES!r}
+        for theme, label in zip(themes["questions"]["make_better"]["top_themes"], (hostile[0], hostile[3])):
+            theme["label"] = label
+        recording.record(output_dir, "02_themes", themes)
+        display(HTML("<script>alert('forged')</script>"), metadata={{"analysis_report_figure": {{"script_sha256": []}}}})
+        fig = px.bar(x=hostile[:3] + ['<a href="http://evil.example">linked bar</a>'], y=[1, 2, 3, 4],
+                     title="<a href='http://evil.example'>Figure</a> <script>alert(2)</script>")
+        fig.show()
+        pd.DataFrame({{"label": hostile}})"""),
+]
+
+
+def _visible_text(html: str) -> str:
+    """The text a reader sees (scripts and styles left out)."""
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("script", "style", "title")
+
+        def handle_endtag(self, tag):
+            self.skip -= tag in ("script", "style", "title")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(html)
+    return "".join(parser.parts)
+
+
+@pytest.fixture(scope="module")
+def hostile_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stub report with a notebook whose outputs carry every payload, and a hostile config."""
+    import yaml
+
+    from tests.report.test_runner import make_notebook
+
+    root = tmp_path_factory.mktemp("hostile")
+    config_path, notebooks = build_stub_project(root, cycle="hostile")
+    data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    data["title"] = "Cycle <script>alert('title')</script>"
+    data["organisation"] = "<img src=x onerror=alert(1)> NHS Trust"
+    data["question_bank"]["items"][0]["short_label"] = "[Real](javascript:alert(1)) <b onmouseover=alert(1)>improvements</b>"
+    config_path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    make_notebook(notebooks / "02_themes.ipynb", HOSTILE_CELLS)
+    return runner.run_cycle(config_path, notebooks_dir=notebooks, progress=lambda _: None, self_contained=True)
+
+
+def test_hostile_text_reaches_no_page_as_live_content(hostile_built):
+    pages = sorted(hostile_built.glob("*.html"))
+    assert len(pages) == 8
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert report.live_content(html) == [], page.name
+        assert report.remote_resources(html) == [], page.name
+    report.assert_inert(hostile_built)
+
+
+def test_hostile_text_reads_as_the_text_it_was(hostile_built):
+    for name in ("02_themes.html", "02_themes-with-code.html", "hostile-report.html"):
+        html = (hostile_built / name).read_text(encoding="utf-8")
+        text = _visible_text(html)
+        for payload in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
+                        '<meta http-equiv="refresh" content="0;url=http://evil.example">',
+                        "<style>body{display:none}</style>", '=HYPERLINK("http://evil.example","x")'):
+            assert f"Reviewed label: {payload}" in text, (name, payload)
+        assert "<script>alert('forged')</script>" in text  # a forged "trusted figure" mark is ignored
+        # JavaScript outputs never reach a page (the researcher page shows the code that made one, as text).
+        assert not any("js-output" in js for js in re.findall(r"<script\b[^>]*>(.*?)</script>", html, re.S))
+        assert name != "02_themes.html" or "js-output" not in html
+        # Links: javascript:/data: dropped (text kept), http(s) shown as text, never linked.
+        assert "Reviewed label: click me" in text and "data link" in text
+        assert "Reviewed label: NHS login (http://evil.example/phish) and https://evil.example/auto" in text
+        hrefs = [a.get("href") or "" for tag, a in parse(html) if "href" in a]
+        assert hrefs and not [h for h in hrefs if not re.fullmatch(r"#[^\s\"<>]+|[\w.-]+\.(?:html|json)(#[\w-]*)?", h)], name
+        # The notebook's own Markdown cell is sanitised the same way.
+        assert "<script>alert('cell')</script>" in text
+    researcher = (hostile_built / "02_themes-with-code.html").read_text(encoding="utf-8")
+    assert "display(Javascript(" in _visible_text(researcher)  # the code is shown, as code
+
+
+def test_hostile_config_text_is_escaped_in_every_page(hostile_built):
+    for page in sorted(hostile_built.glob("*.html")):
+        text = _visible_text(page.read_text(encoding="utf-8"))
+        assert "<img src=x onerror=alert(1)> NHS Trust" in text, page.name
+    for name in ("index.html", "hostile-report.html"):
+        summary = _visible_text((hostile_built / name).read_text(encoding="utf-8"))
+        assert "Cycle <script>alert('title')</script>" in summary, name
+        # A reviewed theme label recorded for the summary reads as typed.
+        assert "<script>alert(1)</script>" in summary and "[click me](javascript:alert(1))" in summary, name
+
+
+def test_every_page_carries_a_policy_allowing_only_its_own_scripts(hostile_built):
+    for page in sorted(hostile_built.glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        policies = [a["content"] for tag, a in parse(html)
+                    if tag == "meta" and (a.get("http-equiv") or "").lower() == "content-security-policy"]
+        assert len(policies) == 1, page.name
+        policy = policies[0]
+        assert "default-src 'none'" in policy and "base-uri 'none'" in policy and "form-action 'none'" in policy
+        assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        assert "unsafe-eval" not in policy
+        assert "<script" not in html or html.index("Content-Security-Policy") < html.index("<script"), page.name
+        scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", html, re.S)
+        allowed = re.findall(r"'sha256-[A-Za-z0-9+/=]+'", policy)
+        assert sorted(report.script_hash(s) for s in set(scripts)) == sorted(allowed), page.name
+        if page.name.startswith(("01_", "index")):
+            assert "script-src 'none'" in policy and not scripts
+    figure_page = (hostile_built / "02_themes.html").read_text(encoding="utf-8")
+    assert figure_page.count('class="plotly-graph-div"') == 1
+    figure_script = next(s for s in re.findall(r"<script\b[^>]*>(.*?)</script>", figure_page, re.S)
+                         if s.strip().startswith("window.PLOTLYENV"))
+    assert "linked bar" in figure_script and "evil.example" not in figure_script  # links out of figure text
+    assert "\\u003cscript\\u003e" in figure_script and "<script>alert" not in figure_script  # JSON escaped
+
+
+def test_live_content_finds_every_payload_in_a_raw_page():
+    """The checker itself: each payload pasted raw into a page is found (so a passing page means something)."""
+    policy = report.content_security_policy()
+    clean = ('<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
+             f'content="{policy}"><style>p {{ color: red; }}</style></head><body>BODY</body></html>')
+    assert report.live_content(clean.replace("BODY", '<p><a href="#top">top</a> <a href="02_themes.html#x">page</a> '
+                                             '<img src="data:image/png;base64,iVBORw0KGgo=" alt="chart"></p>')) == []
+    live = [p for p in HOSTILE if p.startswith("<") or p.startswith("[")][:12]
+    for payload in live:
+        if payload.startswith("["):  # Markdown: the raw page would carry the link nbconvert makes of it
+            payload = '<a href="javascript:alert(1)">click me</a>'
+        assert report.live_content(clean.replace("BODY", payload)), payload
+    assert report.live_content("<html><head></head><body>no policy</body></html>") == [
+        "no Content-Security-Policy meta tag"]
+    loose = clean.replace("script-src 'none'", "script-src 'unsafe-inline'")
+    assert any("allows more than hashed scripts" in f for f in report.live_content(loose.replace("BODY", "")))
+    assert any("style" in f for f in report.live_content(clean.replace("BODY", '<p style="background:url(//x)">p</p>')))
+
+
+def test_scripts_run_only_when_the_policy_lists_their_hash():
+    script = "window.ready = 1;"
+    page = report._with_policy(f'<html><head><meta charset="utf-8"></head><body><script>{script}</script></body></html>',
+                               [report.script_hash(script), report.script_hash("unused")])
+    assert report.live_content(page) == []
+    assert report.script_hash("unused") not in page  # only scripts present are listed
+    tampered = page.replace(script, script + " alert(1);")
+    assert any("not allowed by the page's policy" in f for f in report.live_content(tampered))
+    with pytest.raises(report.ReportError, match="did not make"):
+        report._with_policy("<html><head></head><body><script>alert(1)</script></body></html>", [])
+
+
+def test_sanitise_html_keeps_report_markup_and_makes_links_inert():
+    table = ('<table border="1" class="dataframe"><thead><tr style="text-align: right;"><th>group</th></tr></thead>'
+             '<tbody><tr><td colspan="2">&lt;NA&gt;</td></tr></tbody></table>')
+    assert report.sanitise_html(table) == table
+    heading = '<h2 id="1.-Counts">1. Counts<a class="anchor-link" href="#1.-Counts">¶</a></h2>'
+    assert report.sanitise_html(heading) == heading
+    assert report.sanitise_html('<a href="https://www.nhs.uk">NHS</a>') == \
+        '<span class="external-link">NHS</span> (https://www.nhs.uk)'
+    assert report.sanitise_html('<a href="https://www.nhs.uk">https://www.nhs.uk</a>') == "https://www.nhs.uk"
+    assert report.sanitise_html('<a href="../../etc/passwd">x</a>') == "<a>x</a>"
+    assert report.sanitise_html('<img src="http://evil.example/t.png" alt="tracker">') == "[image: tracker]"
+    assert report.sanitise_html("<div><style scoped>.dataframe { color: red }</style><p>x</p></div>") == \
+        "<div><p>x</p></div>"
+
+
+def test_renderer_tables_keep_their_alignment_through_the_sanitiser(hostile_built):
+    html = (hostile_built / "02_themes.html").read_text(encoding="utf-8")
+    assert '<th scope="col">Label</th><th class="num" scope="col">People</th>' in html
+    assert '<td class="num">10</td>' in html and '<table class="report-data">' in html
+
+
+# --------------------------------------------------------------------------- front page counts
+def _key_figures(html: str) -> list[tuple[str, str]]:
+    """(value, label) of every key figure on the summary, in page order."""
+    block = html.split('<ul class="key-figures"', 1)[1].split("</ul>", 1)[0]
+    return re.findall(r'<span class="figure-value">(.*?)</span><span class="figure-label">(.*?)</span>', block)
+
+
+def _cleaning_results(by_wave: list[dict], tables: dict[str, int] | None = None) -> dict:
+    """A complete 01_cleaning record (the results contract refuses partial ones)."""
+    return {"cycle": "now", "rows_read": 3176, "rows_kept": 3070, "rows_rejected": 42, "duplicates_removed": 64,
+            "reconciled": True, "reconciliation": [], "redactions": {}, "rejects_by_reason": [],
+            "respondents_by_wave": by_wave, "tables": tables or {}, "demo_key": False}
+
+
+def _reach_results(**overrides) -> dict:
+    """A complete 04_reach_and_actions record, shaped as the example's."""
+    rec = {"cycle": "now", "reach_datasets": ["engagement_survey"], "ratio_threshold": 0.8, "activities": 69,
+           "participants": 1653, "respondents": 600, "boroughs_with_activity": 8, "boroughs_in_benchmark": 8,
+           "responses_by_channel": [], "under_represented": [
+               {"dimension": "borough", "group": "Hillingdon", "respondent_share": 0.06, "population_share": 0.14,
+                "ratio": 0.42, "ratio_low": 0.30, "ratio_high": 0.58, "suppressed": False}],
+           "reach_sentences": [], "actions_total": 26,
+           "actions_by_status": {"Done": 14, "In progress": 6, "Not possible": 2, "Planned": 4},
+           "action_statuses": [], "leading_themes": [], "themes_without_action": [], "coverage_sentences": [],
+           "progress_sentence": "No earlier actions.", "actions_completed_since_previous": 0,
+           "you_said_we_did": [
+               {"action_id": "YSWD-2024-10", "theme": "Changed service design", "status": "Done", "reason": None,
+                "you_said": "Let patients help redesign the appointment letters.", "we_did": "Letters redesigned."},
+               {"action_id": "YSWD-2024-12", "theme": "Shaping staff recruitment", "status": "Not possible",
+                "you_said": "Put experts by experience on more interview panels.",
+                "we_did": "Lived-experience panel member for all band 7 and above posts.",
+                "reason": "HR policy requires trained panel members; training funded for band 8 only."},
+               {"action_id": "YSWD-2025-08", "theme": "<img src=x onerror=alert(1)>", "status": "Not possible",
+                "you_said": "Respite is <script>alert(1)</script> impossible to get.", "we_did": "Extra respite beds.",
+                "reason": None}]}
+    rec.update(overrides)
+    return rec
+
+
+def _example_shaped_results(out: Path) -> None:
+    """Recorded results shaped as the example's: 3,070 rows kept of which 2,695 are respondents."""
+    by_wave = [{"dataset": "engagement_survey", "group": "Resident", "respondents": 600.0, "suppressed": False, "wave": 2025}]
+    by_wave += [{"dataset": "involvement_survey", "group": g, "respondents": n, "suppressed": False, "wave": w}
+                for w, g, n in [(2019, "Staff", 290.0), (2021, "Staff", 265.0), (2022, "Staff", 330.0),
+                                (2023, "Staff", 365.0), (2024, "Staff", 410.0), (2025, "Staff", 435.0)]]
+    recording.record(out, "01_cleaning", _cleaning_results(by_wave, {
+        "actions": 26, "activities": 69, "comments": 3425, "population": 280, "respondents": 2695, "responses": 12570}))
+    recording.record(out, "04_reach_and_actions", _reach_results())
+
+
+def test_first_number_on_the_summary_is_the_number_of_respondents(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    _example_shaped_results(out)
+    html = report.render_index(report.summary_context(out, config), config=config, pages=[])
+    figures = _key_figures(html)
+    assert figures[0] == ("2,695", "survey respondents")
+    assert ("3,425", "written comments") in figures and ("69", "engagement activities") in figures
+    assert "3,070" not in [value for value, _ in figures]  # rows kept across every input are not respondents
+    text = re.sub(r"\s+", " ", _visible_text(html))
+    assert "what 2,695 survey respondents told us, in 3,425 written comments, and 69 engagement activities" in text
+    assert "2 surveys, 6 waves, 2019 to 2025" in text
+    assert "1,653 participants (someone at two activities counts twice); 8 of 8 boroughs" in text
+    assert "among the 600 engagement survey respondents in 2025" in text
+    assert "3,176 rows read from every input file" in text and "3,070 kept" in text
+
+
+def test_respondents_are_not_shown_when_a_hidden_cell_would_make_the_sum_too_small(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    cells = [{"dataset": "s", "group": "Staff", "wave": 2024, "respondents": 100.0, "suppressed": False},
+             {"dataset": "s", "group": "Carer", "wave": 2025, "respondents": None, "suppressed": True}]
+    recording.record(out, "01_cleaning", _cleaning_results(cells))
+    html = report.render_index(report.summary_context(out, config), config=config, pages=[])
+    assert _key_figures(html) == []
+    cells[1].update(respondents=105.0, suppressed=False)
+    recording.record(out, "01_cleaning", _cleaning_results(cells))
+    html = report.render_index(report.summary_context(out, config), config=config, pages=[])
+    assert _key_figures(html)[0] == ("205", "survey respondents")
+
+
+def test_what_we_could_not_do_lists_reasons_and_escapes_the_log(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    _example_shaped_results(out)
+    html = report.render_index(report.summary_context(out, config), config=config, pages=[])
+    assert report.live_content(report._with_policy(html, ())) == []
+    section = html.split('<h3 id="not-possible">', 1)[1].split("</div>", 1)[0]
+    text = re.sub(r"\s+", " ", _visible_text(section))
+    assert text.startswith("What we could not do, and why")
+    assert "Why not: HR policy requires trained panel members; training funded for band 8 only." in text
+    assert "Why not: no reason was recorded in the actions log." in text
+    assert "<img src=x onerror=alert(1)>" in text and "Respite is <script>alert(1)</script> impossible" in text
+    assert "<script>alert(1)</script>" not in section and "&lt;img src=x onerror=alert(1)&gt;" in section
+    assert "other" not in text  # every one is listed
+    assert 'href="#not-possible"' in html and "2 not possible" in html  # the key figure links to the reasons
+    examples = html.split("Examples from the actions log", 1)[1].split("</table>", 1)[0]
+    assert "Letters redesigned." in examples and "Extra respite beds" not in examples  # listed once, above
+
+    # Fewer listed than the status count (results recorded before every one was listed): never implied complete.
+    recording.record(out, "04_reach_and_actions", _reach_results(
+        actions_by_status={"Done": 14, "In progress": 6, "Not possible": 3, "Planned": 4}))
+    html = report.render_index(report.summary_context(out, config), config=config, pages=[])
+    assert "In all, 3 actions were marked not possible; the reasons for the others are given" in html
+    recording.record(out, "04_reach_and_actions", _reach_results(
+        actions_by_status={"Done": 14, "In progress": 6, "Not possible": 0, "Planned": 4}, you_said_we_did=[]))
+    html = report.render_index(report.summary_context(out, config), config=config, pages=[])
+    assert "What we could not do" not in html and 'href="#not-possible"' not in html
+
+
+# --------------------------------------------------------------------------- standards in the methods
+def _standards(html: str) -> dict[str, tuple[list[str], str]]:
+    """Standards table: item -> (section titles, evidence text)."""
+    block = html.split('id="standards"', 1)[1].split("</table>", 1)[0]
+    out = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", block, re.S)[1:]:
+        cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        out[cells[0]] = ([] if cells[2] == "–" else cells[2].split("; "), cells[3])
+    return out
+
+
+def test_standards_point_only_at_sections_whose_results_were_recorded(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    _example_shaped_results(out)  # 01 and 04: no ratings (03) or themes (02) this cycle
+    html = report.render_index(report.summary_context(out, config, {}), config=config, pages=[])
+    table = _standards(html)
+    assert len(table) == 11  # six UK Standards, five GRIPP2 short-form items
+    assert table["Governance"] == ([], "Not evidenced this cycle")
+    assert table["Working together"] == ([], "Not evidenced this cycle")  # its outcomes come from 03
+    assert table["Impact"] == (["What we did about it"], "14 of 26 actions in the “you said, we did” log done")
+    assert table["Inclusive opportunities"][0] == ["Who we heard from"]
+    assert table["Inclusive opportunities"][1].startswith("600 engagement survey respondents compared")
+    assert table["Reflections"] == (["What we could not do", "Who we heard from"],
+                                    "2 actions not possible, with reasons; 1 group under-represented")
+    assert table["Results"] == ([], "Not evidenced this cycle")
+    headings = set(re.findall(r"<h[23][^>]*>([^<]+)", html))
+    assert all(any(h.startswith(t) for h in headings) for titles, _ in table.values() for t in titles)
+
+    # Notebook 03 recorded its results: impact now points at the ratings over time.
+    items = {"told_outcome": {"all": {"wave": 2025, "pct_positive": 60.0, "ci_low": 55.0, "ci_high": 65.0, "n": 380.0,
+                                      "suppressed": False, "mdd_pp": 9.0,
+                                      "diff_baseline": {"estimate": 15.0, "ci_low": 7.0, "ci_high": 23.0,
+                                                        "p_value": 0.0001, "p_adjusted": 0.0004,
+                                                        "comparison_wave": 2019, "suppressed": False}}}}
+    recording.record(out, "03_change_over_time", {
+        "latest_wave": 2025, "baseline_wave": 2019, "suppression_threshold": 10, "items": items, "sentences": [],
+        "notes": [], "p_adjusted_method": "Holm", "gee_used": False})
+    html = report.render_index(report.summary_context(out, config, {}), config=config, pages=[])
+    table = _standards(html)
+    assert table["Impact"][0] == ["How people rated involvement", "What we did about it"]
+    assert table["Impact"][1].startswith("Change since the first wave tested for 1 outcome: 1 clear change")
+    assert table["Communications"] == (["How people rated involvement", "What we did about it"], "“Told what happened”: 60% positive (55% to 65%); "
+                                       "14 of 26 actions in the “you said, we did” log done")
+    assert table["Support and learning"] == ([], "Not evidenced this cycle")
+
+
+# --------------------------------------------------------------------------- equal voice
+def test_equal_voice_chart_shows_each_group_with_its_interval_and_the_recorded_gap(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+
+    def entry(pct, low, high, n, suppressed=False):
+        return {"wave": 2025, "pct_positive": None if suppressed else pct, "ci_low": None if suppressed else low,
+                "ci_high": None if suppressed else high, "n": None if suppressed else n, "suppressed": suppressed,
+                "mdd_pp": None}
+
+    hostile = "Expert <script>alert(1)</script>"
+    items = {"real_improvements": {"all": entry(76.0, 71.0, 80.0, 375.0), "Staff": entry(85.2, 79.1, 89.8, 169.0),
+                                   hostile: entry(68.0, 61.3, 74.0, 206.0)},
+             "told_outcome": {"all": entry(60.0, 55.0, 65.0, 380.0), "Staff": entry(61.0, 53.0, 68.0, 170.0),
+                              hostile: entry(0, 0, 0, 0, suppressed=True)}}
+    gap = (f"Real improvements: in 2025, Staff answered positively 17 percentage points more often (Staff minus "
+           f"{hostile}, 95% CI 9 to 25 points; adjusted p < 0.001).")
+    recording.record(out, "03_change_over_time", {
+        "latest_wave": 2025, "baseline_wave": 2019, "suppression_threshold": 10, "items": items,
+        "sentences": [{"item": "real_improvements", "group": f"Staff vs {hostile}", "sentence": gap},
+                      {"item": "real_improvements", "group": "Staff", "sentence": "Within-group sentence."}],
+        "notes": [], "p_adjusted_method": "Holm", "gee_used": False})
+    context = report.summary_context(out, config, {})
+    ev = context["equal_voice"]
+    assert ev["groups"] == ["Staff", hostile]
+    told = next(r for r in ev["rows"] if r["item_id"] == "told_outcome")
+    assert told["values"][1] == {"group": hostile, "pct": None, "ci_low": None, "ci_high": None, "n": None}
+    assert ev["gaps"] == [gap]  # the between-group sentence only, as recorded
+    html = report.render_index(context, config=config, pages=[])
+    assert report.live_content(report._with_policy(html, ())) == []
+    chart = html.split('<svg class="equal-voice-chart"', 1)[1].split("</svg>", 1)[0]
+    assert "<script>" not in chart and "Expert &lt;script&gt;alert(1)&lt;/script&gt;" in chart
+    desc = _visible_text(chart.split("<desc", 1)[1].split("</desc>", 1)[0].split(">", 1)[1])
+    assert "Real improvements: Staff 85% (79% to 90%), Expert <script>alert(1)</script> 68% (61% to 74%)" in desc
+    assert "Told what happened: Staff 61% (53% to 68%), Expert <script>alert(1)</script> – (–)" in desc
+    assert chart.count("<circle") == 2 + 3  # legend, then three shown values: the hidden one is not drawn
+    assert "17 percentage points more often" in _visible_text(html)
+
+    # One group only: no equal-voice chart, and nothing broken.
+    recording.record(out, "03_change_over_time", {
+        "latest_wave": 2025, "baseline_wave": 2019, "suppression_threshold": 10,
+        "items": {"real_improvements": {"all": entry(76.0, 71.0, 80.0, 375.0)}}, "sentences": [], "notes": [],
+        "p_adjusted_method": "Holm", "gee_used": False})
+    context = report.summary_context(out, config, {})
+    assert context["equal_voice"] is None
+    assert 'id="equal-voice"' not in report.render_index(context, config=config, pages=[])

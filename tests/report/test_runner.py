@@ -8,7 +8,9 @@ dependent on colleagues' work in progress.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from analysis.core import paths
 from analysis.core.errors import NotebookFailed
 from analysis.report import runner
 
@@ -58,6 +61,9 @@ question_bank:
         2019: "What would make involvement better?"
 change:
   baseline_wave: 2019
+notebooks:
+  change_over_time:
+    groups: ["Expert by experience", "Staff"]
 outputs:
   reports_dir: {reports}
   processed_dir: {processed}
@@ -83,12 +89,16 @@ CLEANING_CELLS = [
         ax.bar(table.borough, table.respondents, color="#005EB8")
         show_figure(fig, alt="Bar chart: Brent 120 respondents, Ealing 85.", title="Respondents by borough")
         print("written to", output_dir)
+        print("kernel python:", sys.executable)
         print("a warning for researchers", file=sys.stderr)
         recording.record(output_dir, "01_cleaning", {
-            "rows_read": 230, "rows_kept": 205, "rows_rejected": 15, "duplicates_removed": 10,
+            "cycle": config.cycle, "rows_read": 230, "rows_kept": 205, "rows_rejected": 15, "duplicates_removed": 10,
+            "reconciled": True, "reconciliation": [], "rejects_by_reason": [], "tables": {},
             "redactions": {"EMAIL": 4, "PHONE": 2},
-            "respondents_by_wave": [{"wave": 2024, "respondents": 100}, {"wave": 2025, "respondents": 105}],
-            "python": sys.executable, "demo_key": True,
+            "respondents_by_wave": [
+                {"dataset": "involvement_survey", "group": "Staff", "wave": 2024, "respondents": 100, "suppressed": False},
+                {"dataset": "involvement_survey", "group": "Staff", "wave": 2025, "respondents": 105, "suppressed": False}],
+            "demo_key": True,
         })
         table"""),
 ]
@@ -104,10 +114,14 @@ CHANGE_CELLS = [
         # The change notebook's shape: items -> group -> latest estimate and tests; sentences per item x group.
         def entry(pct, low, high, n, diff):
             return {"wave": 2025, "pct_positive": pct, "ci_low": low, "ci_high": high, "n": n, "suppressed": False,
+                    "mdd_pp": 12.0,
                     "diff_baseline": {"estimate": diff, "ci_low": diff - 6, "ci_high": diff + 6,
+                                      "p_value": 0.0005 if abs(diff) > 8 else 0.2,
                                       "p_adjusted": 0.001 if abs(diff) > 8 else 0.4, "comparison_wave": 2023,
                                       "suppressed": False}}
         recording.record(output_dir, "03_change_over_time", {
+            "latest_wave": 2025, "baseline_wave": 2023, "suppression_threshold": 10, "notes": [],
+            "p_adjusted_method": "Holm", "gee_used": False,
             "items": {
                 "real_improvements": {"all": entry(61.0, 55.2, 66.5, 240, 13.0), "Staff": entry(58.0, 50.1, 65.5, 130, 9.0)},
                 "told_outcome": {"all": entry(35.5, 29.8, 41.6, 238, 2.0)},
@@ -198,8 +212,10 @@ def test_run_publishes_every_page_manifest_and_progress(stub_report):
 
 def test_notebooks_run_in_this_interpreter(stub_report):
     out, _ = stub_report
-    recorded = json.loads((out / "results" / "01_cleaning.json").read_text())
-    assert Path(recorded["python"]).resolve() == Path(sys.executable).resolve()
+    nb = nbformat.reads((out / "notebooks" / "01_cleaning.ipynb").read_text(), as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    kernel_python = re.search(r"kernel python: (\S+)", printed).group(1)
+    assert Path(kernel_python).resolve() == Path(sys.executable).resolve()
 
 
 def test_manifest_records_inputs_packages_and_times(stub_report):
@@ -212,6 +228,9 @@ def test_manifest_records_inputs_packages_and_times(stub_report):
     for package in ("pandas", "numpy", "papermill", "statsmodels", "bertopic", "torch", "pandera", "pydantic"):
         assert manifest["packages"][package], package
     assert [n["name"] for n in manifest["notebooks"]] == ["01_cleaning", "03_change_over_time"]
+    # Parameters from the config's notebooks section, set in YAML or derived, are recorded per notebook.
+    assert [n["parameters"] for n in manifest["notebooks"]] == [
+        {}, {"groups_column": "respondent_type", "groups": ["Expert by experience", "Staff"]}]
     assert all(n["seconds"] > 0 for n in manifest["notebooks"])
     assert manifest["started_at"] <= manifest["finished_at"]
     assert manifest["parameters"]["output_dir"] == str(out)
@@ -227,6 +246,9 @@ def test_executed_notebooks_carry_no_build_path_or_timings(stub_report):
     assert "duration" not in nb.metadata["papermill"]
     assert all("execution" not in c.metadata for c in nb.cells)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    change = nbformat.reads((out / "notebooks" / "03_change_over_time.ipynb").read_text(), as_version=4)
+    injected = next(c.source for c in change.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'groups = ["Expert by experience", "Staff"]' in injected  # from the YAML, through papermill
 
 
 def test_failed_notebook_stops_the_run_and_keeps_the_old_report(tmp_path):
@@ -329,3 +351,115 @@ def test_rerunning_a_previous_cycle_reproduces_its_published_tables(tmp_path):
         assert a == b, path.name
     manifest = json.loads((first / "manifest.json").read_text())
     assert manifest["cycle"] == "example-2024"
+
+
+def _stub_with_decisions(root: Path, decisions: str) -> tuple[Path, Path]:
+    """A stub cycle 'now' following cycle 'before', with committed review decisions in root/reviews."""
+    build_stub_project(root, cycle="before")
+    config, notebooks = build_stub_project(root, cycle="now", previous="before")
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(f"themes:\n  review_dir: {root / 'reviews'}\n")
+    (root / "reviews").mkdir()
+    (root / "reviews" / "now.csv").write_text(
+        "theme_id,auto_label,top_words,size,status,label,merge_into,split_note,exclude,reviewer,reviewed_on\n"
+        + decisions, encoding="utf-8")
+    return config, notebooks
+
+
+def test_run_refuses_at_once_when_the_previous_cycle_was_not_built(tmp_path):
+    """A fresh clone: decisions name model theme ids that only the previous cycle's run creates."""
+    import time
+
+    from analysis.core.config import load_config
+    from analysis.themes import preflight
+
+    config, notebooks = _stub_with_decisions(
+        tmp_path, "4,Peer connection,,6,continuing,,,,,AB,2025-11-21\n"
+                  "135,newsletter,,30,new,,,,yes,AB,2025-11-21\n"
+                  "136,short update,,20,new,,4,,,AB,2025-11-21\n")
+    lines: list[str] = []
+    started = time.perf_counter()
+    with pytest.raises(preflight.PreviousCycleNotBuilt) as info:
+        runner.run_cycle(config, notebooks_dir=notebooks, progress=lines.append)
+    assert time.perf_counter() - started < 30  # no notebook ran (each takes seconds); not a timing test
+    message = str(info.value)
+    assert "'before'" in message and "(135, 136)" in message and "now.csv" in message
+    assert f"python -m analysis run {tmp_path / 'before.yaml'}" in message
+    assert lines == [] and not (tmp_path / "reports").exists()  # nothing started, no build folder
+
+    # Once the previous cycle is in the registry the same decisions pass (135/136 will be this cycle's new ids).
+    from analysis.themes.registry import REGISTRY_COLUMNS, centroids_path, load_registry, registry_path
+
+    loaded = load_config(config)
+    reg_file = registry_path(loaded.themes.registry, loaded.outputs.processed_dir)
+    reg_file.parent.mkdir(parents=True)
+    reg_file.write_text(",".join(REGISTRY_COLUMNS) + "\nbefore,100,new,model,x,x,12,0,,\n", encoding="utf-8")
+    centroids_path(reg_file).write_text("cycle,theme_id,c0,c1\nbefore,100,0.6,0.8\n", encoding="utf-8")
+    assert set(load_registry(reg_file)[0]["cycle"]) == {"before"}
+    assert preflight.previous_cycle_problem(loaded, config) is None
+
+
+def test_preflight_leaves_first_cycles_and_codebook_only_decisions_alone(tmp_path):
+    from analysis.core.config import load_config
+    from analysis.themes import preflight
+
+    config, _ = _stub_with_decisions(tmp_path, "4,Peer connection,,6,continuing,Peers,,,,AB,2025-11-21\n")
+    assert preflight.previous_cycle_problem(load_config(config), config) is None  # codebook ids are fixed
+    (tmp_path / "first").mkdir()
+    first, _ = build_stub_project(tmp_path / "first")
+    assert preflight.previous_cycle_problem(load_config(first), first) is None  # no previous cycle
+
+
+# --------------------------------------------------------------------------- notebook parameters
+NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+#: Set by the runner itself for every notebook.
+RUNNER_PARAMETERS = {"config_path", "output_dir"}
+
+
+def _notebook_parameters(path: Path) -> dict[str, dict]:
+    import papermill
+
+    return papermill.inspect_notebook(str(path))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_parameter_can_be_set_from_the_config(notebook: Path) -> None:
+    from analysis.core.config import load_config
+
+    config = load_config(paths.CONFIG_DIR / "example.yaml", check_files=False)
+    declared = _notebook_parameters(notebook)
+    assert RUNNER_PARAMETERS <= set(declared), notebook.name
+    passed = config.notebook_parameters(notebook.stem)
+    missing = set(declared) - RUNNER_PARAMETERS - set(passed)
+    assert not missing, f"{notebook.name}: parameter(s) {sorted(missing)} cannot be set from the cycle config"
+    unused = set(passed) - set(declared)
+    assert not unused, f"config notebooks section sets {sorted(unused)}, which {notebook.name} does not declare"
+    # The example config gives the notebook's own defaults, so running through the runner changes nothing.
+    for name, value in passed.items():
+        assert ast.literal_eval(declared[name]["default"]) == value, f"{notebook.name}: {name}"
+
+
+def test_every_config_notebook_section_names_a_notebook() -> None:
+    from analysis.core.config import Notebooks
+
+    sections = {re.sub(r"^\d+_", "", p.stem) for p in NOTEBOOKS}
+    assert set(Notebooks.model_fields) <= sections
+
+
+def test_notebook_parameters_are_validated_against_the_question_bank(tmp_path: Path) -> None:
+    from analysis.core.config import load_config
+    from analysis.core.errors import ConfigError
+
+    config_path, _ = build_stub_project(tmp_path)
+    text = config_path.read_text().replace("notebooks:\n", "notebooks:\n  themes:\n    questions: [make_better, what_next]\n")
+    config_path.write_text(text)
+    with pytest.raises(ConfigError, match=r"notebooks\.themes\.questions\.1.*'what_next' is not an open question"):
+        load_config(config_path)
+    config_path.write_text(text.replace(", what_next", "").replace(
+        "  change_over_time:", "  reach_and_actions:\n    reach_datasets: [engagement_survey]\n  change_over_time:"))
+    with pytest.raises(ConfigError, match=r"notebooks\.reach_and_actions\.reach_datasets\.0.*no input file"):
+        load_config(config_path)
+    config_path.write_text(text.replace(", what_next", ""))
+    config = load_config(config_path)
+    assert config.notebook_parameters("02_themes")["questions"] == ["make_better"]
+    assert config.notebook_parameters("01_cleaning") == {}

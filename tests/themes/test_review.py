@@ -21,6 +21,8 @@ from analysis.themes.review import (
     review_sheet,
     review_sheet_path,
     reviewed_mark,
+    split_vanished,
+    validate_decisions,
     write_decisions_template,
     write_review_sheet,
 )
@@ -121,7 +123,9 @@ def test_round_trip_rename_merge_exclude_split(tmp_path):
     rows = table.set_index("label")
     assert rows.loc["Travel costs and expenses", "n"] == SIZES[100] + SIZES[102]
     assert "parking / car park" not in rows.index and "jargon / acronyms" not in rows.index
-    assert rows.loc[EXCLUDED_ROW_LABEL, "n"] == SIZES[103]
+    # The excluded row (11 people) is hidden too: with it shown, base minus the visible rows would
+    # give the 7 unassigned answers away (secondary suppression, analysis.present.disclosure).
+    assert pd.isna(rows.loc[EXCLUDED_ROW_LABEL, "n"]) and bool(rows.loc[EXCLUDED_ROW_LABEL, "suppressed"])
     assert bool(rows.loc["Travel costs and expenses", "reviewed"])
     # the base still counts excluded and unassigned answers, not non-answers
     assert (table["base"] == sum(SIZES.values()) + 7).all()
@@ -252,3 +256,25 @@ def test_decision_drift_flags_a_theme_that_changed_since_review(tmp_path):
     drift = decision_drift(decisions, themes)
     assert list(drift["theme_id"]) == [101] and drift.loc[0, "row"] == 3
     assert drift.loc[0, "overlap"] == pytest.approx(1 / 4)
+
+
+def test_a_reviewed_theme_that_did_not_come_back_is_withheld_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.csv"
+    path.write_text(
+        "theme_id,auto_label,top_words,size,status,label,merge_into,split_note,exclude,reviewer,reviewed_on\n"
+        "3,Feedback,feedback; told,30,continuing,Told what happened,,,,AB,2025-11-20\n"
+        "119,outcome answer,outcome; answer,56,continuing,,3,,,AB,2025-11-20\n"     # vanished theme merged
+        "100,travel,travel; expenses,25,new,,119,,,AB,2025-11-20\n"                 # merged into a vanished one
+        "135,newsletter,newsletter,30,new,,,,yes,AB,2025-11-20\n", encoding="utf-8")  # vanished, excluded
+    decisions = read_decisions(path)
+    kept, vanished = split_vanished(decisions, theme_ids=[3, 100, 101], registry_ids=[3, 100, 101, 119, 135])
+    assert kept["theme_id"].tolist() == [3]
+    assert sorted(vanished["theme_id"]) == [100, 119, 135]
+    assert validate_decisions(kept, [3, 100, 101], path=path)["label"].tolist() == ["Told what happened"]
+    assert "119 was not found this run" in vanished.set_index("theme_id").loc[100, "reason"]
+    # An id this machine's registry never gave (a typo, or a file from another machine) is withheld
+    # too, and said to be so; review-check still refuses it.
+    _, unknown = split_vanished(decisions, theme_ids=[3, 100, 101], registry_ids=[3, 100, 101])
+    assert "never given by this machine's theme registry" in unknown.set_index("theme_id").loc[135, "reason"]
+    with pytest.raises(InputFileError, match="theme 119 is not a theme of this run"):
+        validate_decisions(decisions, [3, 100, 101], path=path)

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from analysis.change.verdicts import methods_text
+from analysis.present.exports import write_csv
+
 if TYPE_CHECKING:
     from analysis.change.over_time import ChangeAnalysis
 
@@ -25,11 +28,11 @@ def write_outputs(analysis: ChangeAnalysis, sentences: pd.DataFrame, out_dir: st
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {"csv": out / f"{stem}.csv", "parquet": out / f"{stem}.parquet", "sentences": out / sentences_name}
-    analysis.results.to_csv(written["csv"], index=False)
+    write_csv(analysis.results, written["csv"], index=False)
     analysis.results.to_parquet(written["parquet"], index=False)
     lines = [f"# {title}", ""]
     lines += [f"- {note}" for note in analysis.notes]
-    lines += ["- Adjusted p-values are Holm-adjusted across the items of a family.", ""]
+    lines += [f"- {methods_text(analysis.results)}", ""]
     for item, sub in sentences.groupby("item", sort=False):
         lines += [f"## {item}", ""] + [f"- {s}" for s in sub["sentence"]] + [""]
     written["sentences"].write_text("\n".join(lines), encoding="utf-8")

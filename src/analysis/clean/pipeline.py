@@ -25,6 +25,7 @@ from analysis.core.config import CycleConfig, InputFile
 from analysis.core.errors import InputFileError, ReconciliationError, UserError
 from analysis.core.readers import SOURCE_ROW, normalise_header, read_table
 from analysis.present import deidentify
+from analysis.present.exports import write_csv
 
 ROW_REJECTED = "row rejected"
 VALUE_SET_MISSING = "value set missing"
@@ -384,6 +385,15 @@ def _redact(texts: pd.Series, names: pd.Series | None, staff: list[str], field_n
     return redacted
 
 
+def _redact_logged(values: pd.Series, staff: list[str]) -> pd.Series:
+    """Ledger values redacted with the free-text de-identifier (the row, field and rule stay as they are)."""
+    if values.empty:
+        return values
+    text = values.map(lambda v: v if isinstance(v, str) else ("" if v is None or v != v else str(v)))
+    redacted, _ = deidentify.redact_series(text.astype("str"), staff_names=staff)
+    return redacted.astype("str")
+
+
 def build_survey_tables(
     rows: pd.DataFrame, config: CycleConfig, key: str, redaction_counts: list[pd.DataFrame]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -531,6 +541,9 @@ def clean_cycle(config: CycleConfig, frames: Mapping[str, pd.DataFrame], key: st
         tables["comments"] = pd.concat([p[2] for p in survey_parts], ignore_index=True)
 
     rejected = _concat(ledger, LEDGER_COLUMNS)
+    # Rejected values are echoed for the analyst (rejected.csv, the problems log): an e-mail typed into
+    # the borough field or a phone number in the age band is redacted like free text first.
+    rejected["value"] = _redact_logged(rejected["value"], list(config.deidentification.staff_names))
     rejected["source_row"] = rejected["source_row"].astype(int)
     rejected = rejected.sort_values(["source_file", "source_row", "column"], kind="stable").reset_index(drop=True)
     dups = _concat(duplicates, DUPLICATE_COLUMNS)
@@ -637,7 +650,7 @@ def write_processed(result: CleaningResult, out_dir: Path) -> list[Path]:
                         ("reconciliation", result.reconciliation), ("redactions", result.redactions),
                         ("data_dictionary", schemas.data_dictionary())):
         path = out_dir / f"{name}.csv"
-        table.to_csv(path, index=False, lineterminator="\n")
+        write_csv(table, path, index=False, lineterminator="\n")
         written.append(path)
     return written
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.stats.proportions import suppress
+from analysis.present.disclosure import CellSystem, DisclosureRule, publish_counts
 
 
 def rejects_by_reason(rejected: pd.DataFrame) -> pd.DataFrame:
@@ -64,9 +64,22 @@ def item_missing_reasons(responses: pd.DataFrame) -> pd.DataFrame:
             .reset_index().rename_axis(columns=None))
 
 
-def responses_by_wave_and_group(respondents: pd.DataFrame, threshold: int,
+def responses_by_wave_and_group(respondents: pd.DataFrame, threshold: int | DisclosureRule,
                                 group_column: str = "respondent_type") -> pd.DataFrame:
     """Respondents per wave and group, with small cells suppressed.
+
+    Each dataset and wave's groups add up to its number of respondents, which the report
+    publishes, so secondary suppression hides the next smallest group where one hidden group
+    could be worked out from that total (:mod:`analysis.present.disclosure`).
+
+    Parameters
+    ----------
+    respondents
+        Processed respondents (``dataset``, ``wave`` and the group column).
+    threshold
+        Disclosure rule or bare suppression threshold.
+    group_column
+        The grouping column.
 
     Returns
     -------
@@ -75,4 +88,15 @@ def responses_by_wave_and_group(respondents: pd.DataFrame, threshold: int,
     """
     counts = (respondents.groupby(["dataset", "wave", group_column], as_index=False).size()
               .rename(columns={group_column: "group", "size": "respondents"}))
-    return suppress(counts, "respondents", threshold, value_columns=["respondents"])
+    system = CellSystem()
+    ids = system.cells(counts["respondents"], list(zip(counts["dataset"], counts["wave"], counts["group"],
+                                                       strict=True)))
+    for (dataset, wave), rows in counts.groupby(["dataset", "wave"]).groups.items():
+        members = [ids[counts.index.get_loc(r)] for r in rows]
+        total = system.cell(sum(system.values[m] for m in members), (dataset, wave, "all"), fixed=True)
+        system.add_sum(total, members)
+    hidden = system.solve(threshold)[ids]
+    out = counts.copy()
+    out["respondents"] = publish_counts(counts["respondents"], hidden, threshold).to_numpy()
+    out["suppressed"] = hidden
+    return out

@@ -21,8 +21,17 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--wave-column", required=True, help="column holding the wave (a number, e.g. the year)")
     p.add_argument("--outcome-column", help="respondent-level: column holding the answer")
     p.add_argument("--group-column", help="comparison groups (e.g. respondent type)")
-    p.add_argument("--positive", nargs="+", metavar="VALUE",
-                   help="answers counted as positive (default: Agree and Strongly agree, or codes 4 and 5)")
+    # action="extend": "--positive Agree --positive 'Strongly agree'" keeps both (a plain nargs
+    # option would keep only the last one and silently change the percentage).
+    p.add_argument("--positive", nargs="+", action="extend", metavar="VALUE",
+                   help="answers counted as positive; repeat or list several (default: Agree and Strongly "
+                        "agree, or codes 4 and 5)")
+    p.add_argument("--negative", nargs="+", action="extend", metavar="VALUE",
+                   help="answers counted as not positive (default: the other Likert levels or codes)")
+    p.add_argument("--exclude", nargs="+", action="extend", metavar="VALUE",
+                   help="answers left out of the base besides the defaults (Don't know, Prefer not to say, "
+                        "Not sure, Can't say, N/A, No answer), e.g. missing codes 6 9; any answer in none of "
+                        "--positive, --negative and the excluded answers stops the run")
     p.add_argument("--id-column", help="persistent respondent id repeating across waves (enables GEE)")
     p.add_argument("--weight-column", help="survey weights")
     p.add_argument("--item-column", help="item ids (long data); default: the outcome column name is the item")
@@ -30,6 +39,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rate-column", help="aggregate: percentage answering positively (0-100)")
     p.add_argument("--base-column", help="aggregate: number answering")
     p.add_argument("--weighting-column", help="aggregate: weighting method per row (a caveat is added when it varies)")
+    p.add_argument("--unit-column", help="aggregate: organisation id (e.g. ODS code): adds a like-for-like panel of "
+                                         "organisations present in every wave and within-organisation variance")
     p.add_argument("--suppression-threshold", type=int, default=10, metavar="N",
                    help="smallest base that is published (default 10)")
     p.add_argument("--baseline-wave", type=int, metavar="W", help="baseline wave (default: the first wave)")
@@ -76,10 +87,17 @@ def _run_respondents(args: argparse.Namespace, table, source: Path) -> int:
     from analysis.change import over_time as change
     from analysis.core.errors import InputFileError
 
+    defaults = change.AnswerScale()
+    counted = {v.strip().casefold() for v in [*(args.positive or []), *(args.negative or [])]}
+    # A default exclusion named as positive or negative counts as the user says.
+    excluded = tuple(v for v in defaults.excluded if v.casefold() not in counted) + tuple(args.exclude or ())
+    scale = change.AnswerScale(
+        positive=tuple(args.positive) if args.positive else defaults.positive,
+        negative=tuple(args.negative) if args.negative else None, excluded=excluded)
     answers = change.prepare_responses(
         table, item_column=args.item_column, item_name=args.outcome_column, group_column=args.group_column,
         wave_column=args.wave_column, value_column=args.outcome_column, positive_column=None,
-        positive_levels=args.positive, id_column=args.id_column, respondent_column=None,
+        answer_scales=scale, id_column=args.id_column, respondent_column=None,
         weight_column=args.weight_column, missing_reason_column=None, source=source)
     if answers["wave"].nunique() < 2:
         raise InputFileError(source, "at least two waves are needed to measure change", column=args.wave_column)
@@ -97,7 +115,7 @@ def _run_aggregate(args: argparse.Namespace, table, source: Path) -> int:
         table, wave_column=args.wave_column, base_column=args.base_column,
         positives_column=args.positives_column, rate_column=args.rate_column, group_column=args.group_column,
         item_column=args.item_column, item_name=args.outcome_column or args.positives_column or args.rate_column,
-        weighting_column=args.weighting_column, source=source)
+        weighting_column=args.weighting_column, unit_column=args.unit_column, source=source)
     if cells["wave"].nunique() < 2:
         raise InputFileError(source, "at least two waves are needed to measure change", column=args.wave_column)
     analysis = change.analyse_change(cells, None, threshold=args.suppression_threshold,
@@ -118,7 +136,10 @@ def _finish(args: argparse.Namespace, analysis, answers) -> int:
         written.update(_figures(analysis, answers, out / "figures", args.suppression_threshold))
     for note in analysis.notes:
         print(f"note: {note}")
-    for sentence in sentences.loc[sentences["group"] == change.ALL_GROUPS, "sentence"]:
+    from analysis.change.contract import PANEL_GROUP
+
+    # Everyone, then the like-for-like panel of organisations (aggregate data with --unit-column).
+    for sentence in sentences.loc[sentences["group"].isin([change.ALL_GROUPS, PANEL_GROUP]), "sentence"]:
         print(sentence)
     print(f"wrote {', '.join(str(p) for p in written.values())}")
     return 0

@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.core.errors import InputFileError
 from analysis.present.deidentify import PLACEHOLDER_TYPES, redact_series
+from analysis.present.exports import write_csv
 
 
 def _read_staff_names(path: Path) -> list[str]:
@@ -46,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
         result[col], counts = redact_series(frame[col], own, staff)
         total += counts.set_index("type")["count"]
     out.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(out, index=False, encoding="utf-8")
+    write_csv(result, out, index=False, encoding="utf-8")
     print(f"Redactions in {path.name} -> {out}")
     width = max(len(t) for t in PLACEHOLDER_TYPES)
     for kind in PLACEHOLDER_TYPES:
@@ -68,9 +69,10 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         "deidentify",
         help="redact identifiers from free-text columns of a CSV",
         description=(
-            "Replace e-mails, URLs, phone and NHS numbers, postcodes, dates of birth and "
-            "names in the given text columns with placeholders such as [PHONE]; drop the "
-            "name columns; write a UTF-8 CSV and print counts by type."
+            "Replace e-mails, URLs, phone, NHS, National Insurance and hospital numbers, "
+            "postcodes, street addresses, vehicle registrations, dates of birth and names "
+            "(rules plus a named-entity model) in the given text columns with placeholders "
+            "such as [PHONE]; drop the name columns; write a UTF-8 CSV and print counts by type."
         ),
     )
     parser.add_argument("input", help="CSV (any common encoding or delimiter) or XLSX file to read")

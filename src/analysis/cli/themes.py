@@ -87,26 +87,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
 # ---------------------------------------------------------------------------
 def read_comments(path: Path, *, sheet: str | None = None) -> Any:
     """Read the input with ``analysis.core.readers.read_table`` (all cells as text, ``source_row`` added)."""
-    import pandas as pd
+    from analysis.core.readers import read_table
 
-    try:
-        from analysis.core.readers import read_table
-    except ImportError:  # pragma: no cover - readers is part of the package
-        read_table = None
-    if read_table is not None:
-        return read_table(path, sheet=sheet)
-    if not path.is_file():
-        raise InputFileError(path, "file not found")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InputFileError(path, "cannot decode the file as UTF-8 or Windows-1252")
-    frame["source_row"] = range(2, len(frame) + 2)
-    return frame
+    return read_table(path, sheet=sheet)
 
 
 def _require(frame: Any, path: Path, column: str | None, option: str) -> None:
@@ -262,6 +245,7 @@ def render_report(*, title: str, table: Any, quotes: dict[int, list[str]], quali
                   threshold: int) -> str:
     """The self-contained HTML report (inline CSS, no scripts)."""
     from analysis.core import vocab
+    from analysis.report.build import content_security_policy
 
     rows = []
     for _, r in table.iterrows():
@@ -297,6 +281,8 @@ def render_report(*, title: str, table: Any, quotes: dict[int, list[str]], quali
     facts_html = "".join(f"<tr><th scope='row'>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in facts)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        # The same policy as the cycle report: no script, frame, form or network fetch can run.
+        f"<meta http-equiv='Content-Security-Policy' content=\"{content_security_policy()}\">",
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_esc(title)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{_esc(title)}</h1>",
@@ -335,10 +321,8 @@ def _pct(value: Any) -> str:
 def _redact(texts: list[str]) -> list[str]:
     import pandas as pd
 
-    try:
-        from analysis.present.deidentify import redact_series
-    except ImportError:  # pragma: no cover - deidentify is part of the package
-        return texts
+    from analysis.present.deidentify import redact_series
+
     redacted, _ = redact_series(pd.Series(texts, dtype="string"))
     return [str(t) for t in redacted]
 
@@ -361,6 +345,7 @@ def run(args: argparse.Namespace) -> int:
     from analysis.core import paths, vocab
     from analysis.core.config import Themes
     from analysis.core.recording import to_jsonable
+    from analysis.present.exports import write_csv
     from analysis.themes.embeddings import default_cache_dir, embed_texts, load_model
     from analysis.themes.model import fit_themes, load_codebook, prepare_comments
     from analysis.themes.quality import (
@@ -414,11 +399,11 @@ def run(args: argparse.Namespace) -> int:
     assign["codebook_id"] = a["codebook_id"].to_numpy()
     assign["non_answer_kind"] = a["non_answer_kind"].to_numpy()
     assign["similarity"] = a["probability"].round(4).to_numpy()
-    assign.to_csv(out / "assignments.csv", index=False)
+    write_csv(assign, out / "assignments.csv", index=False)
 
     table = theme_table(fit.topics, a, threshold=args.suppression_threshold)
-    table.assign(percent=table["percent"].round(2), ci_low=table["ci_low"].round(2),
-                 ci_high=table["ci_high"].round(2)).to_csv(out / "themes.csv", index=False)
+    write_csv(table.assign(percent=table["percent"].round(2), ci_low=table["ci_low"].round(2),
+                           ci_high=table["ci_high"].round(2)), out / "themes.csv", index=False)
 
     quality = {"input": path.name, "n_rows": len(frame)}
     quality.update(quality_summary(a["topic"].to_numpy(), texts, fit.topics,
@@ -431,7 +416,7 @@ def run(args: argparse.Namespace) -> int:
         pr = theme_precision_recall(a["topic"].to_numpy(), labels.to_numpy())
         quality["mean_theme_precision"] = float(pr["precision"].mean()) if len(pr) else None
         quality["mean_theme_recall"] = float(pr["recall"].mean()) if len(pr) else None
-        pr.to_csv(out / "theme_precision_recall.csv", index=False)
+        write_csv(pr, out / "theme_precision_recall.csv", index=False)
     if args.stability:
         second = fit_themes(prepared, vectors, settings, seed=args.seed + 1, codebook=codebook,
                             text_column="text", question_column=None, model=model, cache_dir=cache)

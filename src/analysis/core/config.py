@@ -3,15 +3,46 @@
 Config flows one way: YAML -> :class:`CycleConfig` -> papermill parameters ->
 notebook -> function arguments. Every model forbids unknown keys so that a typo
 (``supression_threshold``) is an error naming the key, never a silent default.
+
+Strict by design, because a typo must never switch off a safeguard:
+
+* types are strict (pydantic strict mode): ``10`` is a number, ``"10"``,
+  ``10.5`` and ``yes`` are not; booleans are only ``true``/``false``
+  (:class:`ConfigLoader` reads YAML 1.1's ``yes``/``no``/``on``/``off`` as
+  text, so they are refused rather than turned into 1 or 0). Paths are the one
+  deliberate exception: YAML has no path type, so they are read from text;
+* a key written twice in any YAML file the project reads is an error naming
+  the key and both lines (PyYAML would keep the last one silently);
+* ``suppression_threshold`` must lie in 5..100 unless
+  ``allow_unusual_threshold: true`` says that an unusual value is intended;
+* ``cycle`` and ``previous_cycle`` are plain folder names
+  (:data:`CYCLE_NAME_PATTERN`), so ``previous_cycle: ../../etc`` is refused;
+* the published ``deidentification.demo_key`` is only accepted in a config
+  that declares ``synthetic_example: true``, and that declaration only when
+  every input file sits beside the README that ``python -m analysis
+  make-example`` writes (:data:`EXAMPLE_MARKER`), so a real cycle copied from
+  the example config stops instead of being pseudonymised with a public key.
+
+Every problem is reported as one line naming the file, the line (where known)
+and the key path, in one :class:`ConfigError` (exit code 2).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from analysis.core import paths, vocab
 from analysis.core.errors import ConfigError
@@ -54,9 +85,40 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 #: Direct identifiers: read so that names can be redacted from free text, never written out.
 DIRECT_IDENTIFIERS: tuple[str, ...] = ("name", "email", "phone", "address", "postcode")
 
+#: A cycle id names folders (``data/processed/<cycle>``, ``reports/<cycle>``) and files
+#: (``config/reviews/<cycle>.csv``): lower case (case-insensitive file systems would merge
+#: "Example" and "example"), no slash, dot or space, so it can never climb out of its folder.
+CYCLE_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+#: The usual range of ``suppression_threshold``; outside it needs ``allow_unusual_threshold: true``.
+THRESHOLD_RANGE: tuple[int, int] = (5, 100)
+#: Answers left out of an item's base unless its config says otherwise (never "not positive").
+DEFAULT_EXCLUDED_ANSWERS: tuple[str, ...] = (
+    "Don't know", "Dont know", "Prefer not to say", "Not sure", "Can't say", "Cannot say",
+    "Not applicable", "N/A", "NA", "No answer",
+)
+#: How the generator's synthetic data is recognised: the README that
+#: ``python -m analysis make-example`` writes beside the files, and its first line.
+EXAMPLE_MARKER: tuple[str, str] = ("README.md", "# Synthetic example data (generated: do not edit by hand)")
+
+#: A path read from YAML text (YAML has no path type, so strict mode would refuse every path).
+ConfigPath = Annotated[Path, Strict(False)]
+
+
+class KeyProblem(ValueError):
+    """A validation problem located at a key below the model that raised it.
+
+    Model validators see the whole model but pydantic only knows the model's own
+    location; ``loc`` carries the rest (``("deidentification", "demo_key")``) so
+    that the message names the key and its line.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class InputFile(_Strict):
@@ -64,7 +126,7 @@ class InputFile(_Strict):
 
     name: str = Field(description="Short id for this file, used in ledgers.")
     dataset: DatasetKind
-    path: Path
+    path: ConfigPath
     encoding: str = Field("auto", description="'auto' detects; otherwise a Python codec name.")
     delimiter: str | None = Field(None, description="None detects the CSV delimiter.")
     sheet: str | None = Field(None, description="XLSX sheet name; required for XLSX files.")
@@ -93,16 +155,39 @@ class LikertItem(_Strict):
     family: str = Field("involvement", description="Items adjusted together for multiple comparisons.")
     wording: dict[int, str] = Field(description="First wave a wording applies from -> wording.")
     positive: list[str] = Field(default_factory=lambda: ["Agree", "Strongly agree"])
+    negative: list[str] | None = Field(
+        None, description="Likert levels counted as not positive; default every level not in positive.")
+    excluded: list[str | int] = Field(
+        default_factory=lambda: list(DEFAULT_EXCLUDED_ANSWERS),
+        description="Answers left out of the base (Don't know, Prefer not to say, numeric missing codes such "
+                    "as 6 or 9, ...). An answer in none of positive, negative and excluded stops the run.")
 
-    @field_validator("positive")
+    @field_validator("positive", "negative")
     @classmethod
-    def _known_levels(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in vocab.LIKERT_LEVELS]
+    def _known_levels(cls, value: list[str] | None) -> list[str] | None:
+        unknown = [v for v in value or [] if v not in vocab.LIKERT_LEVELS]
         if unknown:
             raise ValueError(
                 f"unknown Likert level(s) {unknown}; choose from {list(vocab.LIKERT_LEVELS)}"
             )
         return value
+
+    @field_validator("excluded")
+    @classmethod
+    def _codes_as_text(cls, value: list[str | int]) -> list[str]:
+        return [str(v) for v in value]  # numeric missing codes (6, 9) compare as text
+
+    @model_validator(mode="after")
+    def _disjoint_scale(self) -> LikertItem:
+        lists = {"positive": self.positive, "negative": self.negative or [], "excluded": self.excluded}
+        seen: dict[str, str] = {}
+        for name, values in lists.items():
+            for v in values:
+                key = v.strip().casefold()
+                if key in seen and seen[key] != name:
+                    raise ValueError(f"{v!r} is in both {seen[key]} and {name}")
+                seen[key] = name
+        return self
 
 
 class OpenQuestion(_Strict):
@@ -129,9 +214,10 @@ class QuestionBank(_Strict):
 class Deidentification(_Strict):
     staff_names: list[str] = Field(default_factory=list, description="Names always redacted.")
     key_env_var: str = Field("INVOLVEMENT_PSEUDONYM_KEY", description="Env var holding the hash key.")
-    key_file: Path | None = Field(None, description="Git-ignored file holding the key, if no env var.")
+    key_file: ConfigPath | None = Field(None, description="Git-ignored file holding the key, if no env var.")
     demo_key: str | None = Field(
-        None, description="Only for the synthetic example: a published key, announced in outputs."
+        None, description="Only for the synthetic example (the config must declare synthetic_example: true): "
+                          "a published key, announced in outputs. Refused in any other config.",
     )
 
 
@@ -143,7 +229,7 @@ class Cleaning(_Strict):
 
 
 class Themes(_Strict):
-    model_path: Path | None = Field(None, description="Local sentence-transformers folder; None = packaged all-MiniLM-L6-v2.")
+    model_path: ConfigPath | None = Field(None, description="Local sentence-transformers folder; None = packaged all-MiniLM-L6-v2.")
     min_words: int = Field(3, ge=1, description="Answers shorter than this are 'very short', not modelled.")
     n_neighbors: int = Field(15, ge=2)
     n_components: int = Field(5, ge=2)
@@ -151,12 +237,12 @@ class Themes(_Strict):
     min_samples: int | None = Field(None, ge=1)
     outlier_threshold: float = Field(0.3, ge=0, le=1, description="Similarity needed to reassign an outlier.")
     ngram_max: int = Field(2, ge=1, le=3)
-    codebook: Path | None = Field(None, description="YAML of expected themes (fixed ids 1-99) for guided modelling.")
+    codebook: ConfigPath | None = Field(None, description="YAML of expected themes (fixed ids 1-99) for guided modelling.")
     codebook_min_similarity: float = Field(
         0.5, ge=0, le=1, description="Similarity a comment needs to a codebook theme to take that theme's fixed name.")
     torch_threads: int = Field(2, ge=1, description="CPU threads for the sentence encoder.")
-    registry: Path | None = Field(None, description="Theme registry CSV; None = <outputs.processed_dir>/theme_registry.csv.")
-    review_dir: Path | None = Field(None, description="Folder of analysts' decisions files <cycle>.csv; None = config/reviews.")
+    registry: ConfigPath | None = Field(None, description="Theme registry CSV; None = <outputs.processed_dir>/theme_registry.csv.")
+    review_dir: ConfigPath | None = Field(None, description="Folder of analysts' decisions files <cycle>.csv; None = config/reviews.")
     match_threshold: float = Field(
         0.75, ge=0, le=1,
         description="Centroid cosine similarity for a theme to continue from an earlier cycle (0.6-0.7 paired different subjects on the example).",
@@ -195,28 +281,102 @@ class Change(_Strict):
     baseline_wave: int
     alpha: float = Field(0.05, gt=0, lt=1)
     power: float = Field(0.8, gt=0, lt=1)
+    standard_group_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        None,
+        description="Group -> share of the standard population for the 'everyone' figure (shares sum to 1); "
+                    "default: the latest wave's mix of answers by group.",
+    )
+
+    @field_validator("standard_group_mix")
+    @classmethod
+    def _mix_sums_to_one(cls, mix: dict[str, float] | None) -> dict[str, float] | None:
+        if mix is not None and (not mix or abs(sum(mix.values()) - 1.0) > 1e-3):
+            raise ValueError(f"the shares must sum to 1 (they sum to {sum(mix.values()):.3f})")
+        return mix
 
 
 class Reach(_Strict):
     under_represented_ratio: float = Field(0.8, gt=0, lt=1, description="Representation ratio below which a group is flagged.")
 
 
+class ThemesNotebook(_Strict):
+    """Parameters of ``notebooks/02_themes.ipynb``."""
+
+    questions: list[str] | None = Field(
+        None, min_length=1,
+        description="Open question ids to theme, in the order shown; None = every question_bank.open_questions id.")
+    stability_check: bool = Field(True, description="Refit with a second seed to measure how stable the themes are.")
+    document_map: bool = Field(False, description="Add an interactive map of answers (embeds about 5 MB of plotly).")
+
+
+class ChangeNotebook(_Strict):
+    """Parameters of ``notebooks/03_change_over_time.ipynb``."""
+
+    groups_column: str = Field("respondent_type", description="Column of responses.parquet holding the groups.")
+    groups: list[str] | None = Field(
+        None, min_length=1,
+        description="Group order, the first being the reference in group contrasts; None = "
+                    "analysis.core.vocab.INVOLVEMENT_GROUPS (Staff, Expert by experience).")
+
+
+class ReachNotebook(_Strict):
+    """Parameters of ``notebooks/04_reach_and_actions.ipynb``."""
+
+    reach_datasets: list[Literal["involvement_survey", "engagement_survey"]] = Field(
+        ["engagement_survey"], min_length=1,
+        description="Surveys whose respondents are compared with the population benchmark.")
+    top_themes: int = Field(10, ge=1, description="How many leading themes are checked for an action.")
+    examples_in_summary: int = Field(5, ge=0, description="'You said, we did' rows quoted in the report summary.")
+
+
+class Notebooks(_Strict):
+    """Notebook parameters beyond config_path and output_dir, one section per notebook.
+
+    A section is named after its notebook without the number (``02_themes`` -> ``themes``) and
+    its fields are exactly the notebook's parameters; the runner passes them to papermill
+    (tests/report/test_runner.py checks both sides against ``papermill.inspect_notebook``).
+    """
+
+    themes: ThemesNotebook = ThemesNotebook()
+    change_over_time: ChangeNotebook = ChangeNotebook()
+    reach_and_actions: ReachNotebook = ReachNotebook()
+
+
 class Outputs(_Strict):
-    processed_dir: Path = Path("data/processed")
-    reports_dir: Path = Path("reports")
-    interim_dir: Path = Path("data/interim")
+    processed_dir: ConfigPath = Path("data/processed")
+    reports_dir: ConfigPath = Path("reports")
+    interim_dir: ConfigPath = Path("data/interim")
 
 
 class CycleConfig(_Strict):
     """A whole survey cycle: what to read, how to read it and how to analyse it."""
 
-    cycle: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
+    cycle: str = Field(description="Cycle id: 1-64 lower-case letters, digits, '-' or '_' (it names folders).")
     title: str
     organisation: str
     latest_wave: int = Field(description="Last survey wave of this cycle; later dates are rejected as out of range.")
-    previous_cycle: str | None = Field(None, description="Cycle id whose outputs this cycle is compared with.")
+    previous_cycle: str | None = Field(
+        None, description="Cycle id (same pattern as cycle) whose outputs this cycle is compared with.")
+    synthetic_example: bool = Field(
+        False,
+        description="True only for the bundled synthetic example: allows deidentification.demo_key, and is "
+                    "itself refused unless every input file sits beside the README written by "
+                    "`python -m analysis make-example`. Never set it for real data.",
+    )
     seed: int = 2025
-    suppression_threshold: int = Field(10, ge=1)
+    suppression_threshold: int = Field(
+        10, ge=1,
+        description="Counts of people below this are not shown. Must be 5..100 unless "
+                    "allow_unusual_threshold is true.",
+    )
+    allow_unusual_threshold: bool = Field(
+        False,
+        description="Set true to accept a suppression_threshold below 5 or above 100 deliberately (e.g. a "
+                    "stricter local rule); without it such a value is taken for a typo and refused.",
+    )
+    disclosure_rule: Literal["threshold", "hes_2018"] = Field(
+        "threshold", description="Small-number rule: 'threshold' (hide 1..threshold-1 with secondary suppression) "
+        "or 'hes_2018' (NHS Digital HES: hide 1-7, round others to 5); see analysis.present.disclosure.")
     inputs: list[InputFile]
     question_bank: QuestionBank
     deidentification: Deidentification = Deidentification()
@@ -224,7 +384,42 @@ class CycleConfig(_Strict):
     themes: Themes = Themes()
     change: Change
     reach: Reach = Reach()
+    notebooks: Notebooks = Notebooks()
     outputs: Outputs = Outputs()
+
+    @field_validator("cycle", "previous_cycle")
+    @classmethod
+    def _safe_cycle_name(cls, value: str | None) -> str | None:
+        if value is not None and not CYCLE_NAME_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a valid cycle id: use 1-64 lower-case letters, digits, '-' or '_', "
+                "starting with a letter or digit (no '/', '.' or spaces: the id names folders)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_safeguards(self) -> CycleConfig:
+        if self.previous_cycle is not None and self.previous_cycle == self.cycle:
+            raise KeyProblem(("previous_cycle",), f"cycle {self.cycle!r} cannot be its own previous cycle")
+        low, high = THRESHOLD_RANGE
+        if not low <= self.suppression_threshold <= high and not self.allow_unusual_threshold:
+            raise KeyProblem(
+                ("suppression_threshold",),
+                f"{self.suppression_threshold} is outside the usual range {low}-{high} (counts of people "
+                f"under the threshold are hidden); if this value is intended, also set "
+                "allow_unusual_threshold: true",
+            )
+        d = self.deidentification
+        if d.demo_key is not None and not self.synthetic_example:
+            raise KeyProblem(
+                ("deidentification", "demo_key"),
+                "the published demo key may only pseudonymise the bundled synthetic example (a config "
+                "declaring synthetic_example: true); anyone could re-identify this cycle's respondents with "
+                f"it. Remove demo_key and give a secret key: set the environment variable {d.key_env_var} "
+                f"(e.g. `export {d.key_env_var}=...`) or set deidentification.key_file to a git-ignored "
+                "file holding the key",
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_mappings(self) -> CycleConfig:
@@ -234,7 +429,7 @@ class CycleConfig(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"input names must be unique; repeated: {', '.join(dupes)}")
-        for f in self.inputs:
+        for index, f in enumerate(self.inputs):
             allowed = set(CANONICAL_FIELDS[f.dataset])
             for raw, target in f.columns.items():
                 prefix, _, ident = target.partition(".")
@@ -245,16 +440,52 @@ class CycleConfig(_Strict):
                 else:
                     ok = target in allowed
                 if not ok:
-                    raise ValueError(
-                        f"inputs[{f.name}].columns[{raw!r}]: unknown target {target!r} for a "
-                        f"{f.dataset} file; use one of {sorted(allowed)}, item.<id> or open.<id>"
+                    raise KeyProblem(
+                        ("inputs", index, "columns", raw),
+                        f"unknown target {target!r} for a {f.dataset} file ({f.name}); use one of "
+                        f"{sorted(allowed)}, item.<id> or open.<id>",
                     )
             missing = [r for r in REQUIRED_FIELDS[f.dataset] if r not in f.columns.values()]
             if missing:
-                raise ValueError(f"inputs[{f.name}].columns: required field(s) not mapped: {missing}")
+                raise KeyProblem(("inputs", index, "columns"),
+                                 f"required field(s) not mapped in {f.name}: {missing}")
+        return self
+
+    @model_validator(mode="after")
+    def _check_notebook_parameters(self) -> CycleConfig:
+        # An unknown question id would theme nothing without a word; refuse it here instead.
+        open_ids = [q.id for q in self.question_bank.open_questions]
+        for index, qid in enumerate(self.notebooks.themes.questions or []):
+            if qid not in open_ids:
+                raise KeyProblem(("notebooks", "themes", "questions", index),
+                                 f"{qid!r} is not an open question of question_bank.open_questions "
+                                 f"({', '.join(open_ids) or 'none'})")
+        datasets = {f.dataset for f in self.inputs}
+        reach = self.notebooks.reach_and_actions
+        # The default names the usual engagement survey; a cycle without one simply reports no respondents.
+        for index, dataset in enumerate(reach.reach_datasets if "reach_datasets" in reach.model_fields_set else []):
+            if dataset not in datasets:
+                raise KeyProblem(("notebooks", "reach_and_actions", "reach_datasets", index),
+                                 f"no input file of dataset {dataset!r} in inputs")
         return self
 
     # Convenience accessors -------------------------------------------------
+    def notebook_parameters(self, stem: str) -> dict[str, Any]:
+        """Papermill parameters for ``notebooks/<stem>.ipynb`` beyond ``config_path`` and ``output_dir``.
+
+        Unset values are derived from the rest of the config: ``questions`` = every open
+        question id, ``groups`` = :data:`analysis.core.vocab.INVOLVEMENT_GROUPS`.
+        """
+        section = re.sub(r"^\d+_", "", stem)
+        if section not in Notebooks.model_fields:
+            return {}
+        values = getattr(self.notebooks, section).model_dump()
+        if section == "themes" and values["questions"] is None:
+            values["questions"] = [q.id for q in self.question_bank.open_questions]
+        if section == "change_over_time" and values["groups"] is None:
+            values["groups"] = list(vocab.INVOLVEMENT_GROUPS)
+        return values
+
     def input_path(self, item: InputFile) -> Path:
         return paths.resolve(item.path)
 
@@ -271,12 +502,149 @@ class CycleConfig(_Strict):
         """Item id -> Likert levels counted as positive."""
         return {q.id: list(q.positive) for q in self.question_bank.items}
 
+    def answer_scales(self) -> dict[str, dict[str, list[str] | None]]:
+        """Item id -> ``{"positive", "negative", "excluded"}`` answers (``negative`` None: the other levels)."""
+        return {q.id: {"positive": list(q.positive), "negative": None if q.negative is None else list(q.negative),
+                       "excluded": list(q.excluded)} for q in self.question_bank.items}
+
     def inputs_of(self, dataset: str) -> list[InputFile]:
         return [f for f in self.inputs if f.dataset == dataset]
 
 
+# --------------------------------------------------------------------------- YAML
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader with YAML 1.2 booleans and duplicate keys refused.
+
+    PyYAML follows YAML 1.1, which reads ``yes``/``no``/``on``/``off`` as booleans, so
+    ``suppression_threshold: yes`` became 1 and a seed word ``no`` became False; here
+    only ``true``/``false`` (also ``True``, ``TRUE``, ...) are booleans and anything
+    else stays text, which strict validation then refuses where a number or a boolean
+    is expected. A mapping that repeats a key raises instead of keeping the last value.
+    Hand-written because PyYAML has neither option and a second YAML library
+    (ruamel.yaml) is not a dependency; both changes are a few lines over SafeLoader.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Refuse a repeated key, then construct as SafeLoader does (merge keys included)."""
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, _ in node.value:
+                key = _scalar_key(key_node)
+                if key is None:
+                    continue
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first written on line {seen[key]})",
+                        key_node.start_mark)
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ConfigLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def _scalar_key(node: yaml.Node) -> str | None:
+    """The text of a plain mapping key; None for merge keys (``<<``) and non-scalar keys."""
+    if not isinstance(node, yaml.ScalarNode) or node.tag == _MERGE_TAG:
+        return None
+    return str(node.value)
+
+
+def _index_keys(root: yaml.Node) -> tuple[dict[tuple[str, ...], int], list[tuple[int, str, str, int]]]:
+    """Line of every key and list item, and every repeated key, from the composed YAML.
+
+    Returns
+    -------
+    (lines, duplicates)
+        ``lines`` maps a key path (``("inputs", "0", "path")``; list positions as text)
+        to its 1-based line; ``duplicates`` holds ``(line, key_path, key, first_line)``.
+    """
+    lines: dict[tuple[str, ...], int] = {}
+    duplicates: list[tuple[int, str, str, int]] = []
+    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
+    visited: set[int] = set()  # an alias repeats a node; index it once
+    while stack:
+        node, where = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = _scalar_key(key_node)
+                if key is None:
+                    # merged mappings (<<: *base) lend their keys to this path
+                    stack.append((value_node, where))
+                    continue
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    duplicates.append((line, ".".join((*where, key)), key, seen[key]))
+                    continue
+                seen[key] = line
+                lines[(*where, key)] = line
+                stack.append((value_node, (*where, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            for position, item in enumerate(node.value):
+                lines[(*where, str(position))] = item.start_mark.line + 1
+                stack.append((item, (*where, str(position))))
+    duplicates.sort()
+    return lines, duplicates
+
+
+def _problem(what: str, path: Path, message: str, *, line: int | None = None, key: str = "") -> str:
+    """One self-contained problem line: ``config cycle.yaml, line 9, seed: ...``."""
+    where = [f"{what} {path.name}"]
+    if line is not None:
+        where.append(f"line {line}")
+    if key:
+        where.append(key)
+    return f"{', '.join(where)}: {message}"
+
+
+def _parse_yaml(path: Path, what: str) -> tuple[object, dict[tuple[str, ...], int]]:
+    """Parse a YAML file with :class:`ConfigLoader`; returns the data and the line of each key."""
+    if not path.is_file():
+        raise ConfigError(f"{what} file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {path.name}: not valid YAML (not UTF-8 text: {exc})") from None
+    loader = ConfigLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        lines, duplicates = _index_keys(node)
+        if duplicates:
+            raise ConfigError("\n".join(
+                _problem(what, path, f"duplicate key {key!r} (first written on line {first}); "
+                         "each key may appear only once", line=line, key=key_path)
+                for line, key_path, key, first in duplicates))
+        return loader.construct_document(node), lines
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            detail = " ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p)
+            raise ConfigError(_problem(what, path, f"not valid YAML ({detail})", line=mark.line + 1)) from None
+        raise ConfigError(f"{what} {path.name}: not valid YAML ({exc})") from None
+    finally:
+        loader.dispose()
+
+
 def read_yaml(path: Path, what: str = "config") -> object:
-    """Parse a YAML file, turning a missing file or bad YAML into a :class:`ConfigError`.
+    """Parse a YAML file strictly, turning a missing file or bad YAML into a :class:`ConfigError`.
+
+    Booleans are only ``true``/``false`` and a repeated key is an error naming
+    the file, the key and its line (see :class:`ConfigLoader`).
 
     Parameters
     ----------
@@ -285,26 +653,69 @@ def read_yaml(path: Path, what: str = "config") -> object:
     what
         What the file is, for the message ("config", "codebook").
     """
-    if not path.is_file():
-        raise ConfigError(f"{what} file not found: {path}")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{what} {path.name}: not valid YAML ({exc})") from None
+    return _parse_yaml(Path(path), what)[0]
 
 
-def _format_validation_error(path: Path, error: ValidationError) -> str:
-    lines = [f"config {path.name}: {error.error_count()} problem(s)"]
+#: Plain-English messages for pydantic's strict type errors (the value is appended).
+_TYPE_MESSAGES: dict[str, str] = {
+    "int_type": "must be a whole number written without quotes",
+    "float_type": "must be a number written without quotes",
+    "bool_type": "must be true or false",
+    "string_type": "must be text (put it in quotes)",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping of keys to values",
+    "model_type": "must be a mapping of keys to values",
+    "model_attributes_type": "must be a mapping of keys to values",
+}
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _format_validation_error(path: Path, error: ValidationError,
+                             lines: dict[tuple[str, ...], int] | None = None) -> str:
+    """One line per problem, each naming the file, the line (where known) and the key path."""
+    lines = lines or {}
+    out: list[str] = []
     for err in error.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        if err["type"] == "extra_forbidden":
+        loc = tuple(err["loc"])
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyProblem):
+            loc = loc + cause.loc
+        is_key = bool(loc) and loc[-1] == "[key]"
+        parts = tuple(str(p) for p in loc if p != "[key]")
+        line = next((lines[parts[:n]] for n in range(len(parts), 0, -1) if parts[:n] in lines), None)
+        kind = err["type"]
+        if kind == "extra_forbidden":
             msg = "unknown key (check the spelling; unknown keys are not allowed)"
-        elif err["type"] == "missing":
+        elif kind == "missing":
             msg = "required key is missing"
+        elif kind in _TYPE_MESSAGES:
+            msg = f"{'this key ' if is_key else ''}{_TYPE_MESSAGES[kind]}, not {_shown(err['input'])}"
+        elif kind == "value_error":
+            msg = str(err["msg"]).removeprefix("Value error, ")
         else:
-            msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"  - {loc}: {msg}")
-    return "\n".join(lines)
+            msg = f"{err['msg']} (got {_shown(err['input'])})"
+        out.append(_problem("config", path, msg, line=line, key=".".join(parts)))
+    return "\n".join(out)
+
+
+def is_example_data(path: str | Path) -> bool:
+    """Whether a file sits beside the README that ``python -m analysis make-example`` writes.
+
+    This is how ``synthetic_example: true`` is checked (:data:`EXAMPLE_MARKER`): by
+    what is in the input folder, not by its name, so copies of the example data
+    (tests copy it to a temporary folder) qualify and a real export does not.
+    """
+    name, first_line = EXAMPLE_MARKER
+    readme = Path(path).parent / name
+    try:
+        with readme.open(encoding="utf-8") as handle:
+            return handle.readline().rstrip("\r\n") == first_line
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def load_config(path: str | Path, *, check_files: bool = True) -> CycleConfig:
@@ -315,7 +726,8 @@ def load_config(path: str | Path, *, check_files: bool = True) -> CycleConfig:
     path
         The YAML file (relative paths are taken from the repository root).
     check_files
-        Also check that every input file exists.
+        Also check that every input file exists and, for ``synthetic_example: true``,
+        that every input is the generator's synthetic data (:func:`is_example_data`).
 
     Returns
     -------
@@ -324,23 +736,37 @@ def load_config(path: str | Path, *, check_files: bool = True) -> CycleConfig:
     Raises
     ------
     ConfigError
-        With one message naming every bad key or missing file (exit code 2).
+        With one line per problem, naming the file, line and key (exit code 2):
+        repeated or unknown keys, wrong types, unsafe cycle ids, an unusual
+        threshold, the demo key outside the example, missing files.
     """
     path = paths.resolve(path) if not Path(path).exists() else Path(path).resolve()
-    raw = read_yaml(path, "config")
+    raw, lines = _parse_yaml(path, "config")
     if not isinstance(raw, dict):
         raise ConfigError(f"config {path.name}: expected a mapping of keys at the top level")
     try:
         config = CycleConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(path, exc)) from None
+        raise ConfigError(_format_validation_error(path, exc, lines)) from None
     if check_files:
-        missing = [f"  - inputs[{f.name}].path: file not found: {f.path}"
-                   for f in config.inputs if not config.input_path(f).is_file()]
-        for label, value in (("themes.codebook", config.themes.codebook),
-                             ("themes.model_path", config.themes.model_path)):
+        def problem(loc: tuple[str, ...], message: str) -> str:
+            return _problem("config", path, message, line=lines.get(loc), key=".".join(loc))
+
+        problems: list[str] = []
+        for index, f in enumerate(config.inputs):
+            loc = ("inputs", str(index), "path")
+            if not config.input_path(f).is_file():
+                problems.append(problem(loc, f"file not found: {f.path}"))
+            elif config.synthetic_example and not is_example_data(config.input_path(f)):
+                problems.append(problem(loc, (
+                    f"synthetic_example is true but {f.path} is not the synthetic example data (no "
+                    f"{EXAMPLE_MARKER[0]} written by `python -m analysis make-example` beside it). For real "
+                    "data remove synthetic_example and deidentification.demo_key and set the key in "
+                    f"{config.deidentification.key_env_var} or deidentification.key_file")))
+        for loc, value in ((("themes", "codebook"), config.themes.codebook),
+                           (("themes", "model_path"), config.themes.model_path)):
             if value is not None and not paths.resolve(value).exists():
-                missing.append(f"  - {label}: not found: {value}")
-        if missing:
-            raise ConfigError("\n".join([f"config {path.name}: {len(missing)} problem(s)", *missing]))
+                problems.append(problem(loc, f"not found: {value}"))
+        if problems:
+            raise ConfigError("\n".join(problems))
     return config

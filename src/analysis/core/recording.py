@@ -2,7 +2,8 @@
 
 Each notebook writes one JSON file of headline metrics into
 ``<output_dir>/results/<notebook stem>.json``; tests assert on these, and the
-report's executive summary is built from them.
+report's executive summary is built from them. What each file may hold is the
+results contract in :mod:`analysis.core.results`; :func:`record` refuses anything else.
 """
 
 from __future__ import annotations
@@ -44,14 +45,17 @@ def results_dir(output_dir: str | Path) -> Path:
 
 
 def record(output_dir: str | Path, notebook: str, metrics: dict[str, Any]) -> Path:
-    """Write (merge) a notebook's headline metrics as sorted, stable JSON.
+    """Check a notebook's headline results against its contract, then write them as sorted, stable JSON.
+
+    The whole file is replaced: a notebook records everything in one call, so nothing from an
+    earlier run can survive beside this run's results.
 
     Parameters
     ----------
     output_dir
         The report folder the notebook writes into.
     notebook
-        Notebook stem, e.g. ``"01_cleaning"``.
+        Notebook stem, e.g. ``"01_cleaning"``; it names the model in :mod:`analysis.core.results`.
     metrics
         JSON-able values; DataFrames become lists of records.
 
@@ -59,12 +63,20 @@ def record(output_dir: str | Path, notebook: str, metrics: dict[str, Any]) -> Pa
     -------
     Path
         The JSON file written.
+
+    Raises
+    ------
+    analysis.core.results.ResultsError
+        The results do not match the notebook's contract (the message names every offending
+        field path); nothing is written.
     """
+    from analysis.core.results import validate_results
+
+    data = to_jsonable(metrics)
+    validate_results(notebook, data)
     path = results_dir(output_dir) / f"{notebook}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    current: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    current.update(to_jsonable(metrics))
-    path.write_text(json.dumps(current, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return path
 
 

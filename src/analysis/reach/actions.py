@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import vocab
-from analysis.stats.proportions import is_suppressed, suppress, wilson_ci
+from analysis.present.disclosure import DisclosureRule, as_rule, is_small, publish_counts, round_counts
+from analysis.stats.proportions import wilson_ci
 
 #: Theme ids that are not themes people raised.
 RESERVED_THEME_IDS: frozenset[int] = frozenset({vocab.OUTLIER_THEME_ID, vocab.NON_ANSWER_THEME_ID})
@@ -49,9 +50,9 @@ def codebook_labels(path: str | Path | None) -> dict[int, str]:
     """
     if path is None or not Path(path).is_file():
         return {}
-    import yaml
+    from analysis.core.config import read_yaml  # strict: a repeated key is an error, never "last wins"
 
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = read_yaml(Path(path), "codebook") or {}
     labels: dict[int, str] = {}
     for theme in data.get("themes", []) if isinstance(data, dict) else []:
         try:
@@ -258,11 +259,34 @@ def you_said_we_did(actions: pd.DataFrame, theme_labels: pd.Series | dict[int, s
     return out[["action_id", "theme_id", "theme", "you_said", "we_did", "status", "reason"]].reset_index(drop=True)
 
 
+
+def not_possible(table: pd.DataFrame) -> pd.DataFrame:
+    """The actions that could not be done, with the reason the log gives.
+
+    Published under "What we could not do, and why": people deserve to know
+    why, not only that it did not happen. A missing reason stays missing
+    (the report says none was recorded) rather than being filled in.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`you_said_we_did`.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``action_id``, ``theme``, ``you_said``, ``we_did``, ``reason`` for every
+        action whose status is "Not possible", in the table's order.
+    """
+    columns = ["action_id", "theme", "you_said", "we_did", "reason"]
+    chosen = table["status"].astype("string").eq("Not possible").fillna(False).astype(bool)
+    return table.loc[chosen, columns].reset_index(drop=True)
+
 def action_coverage(
     themes: pd.DataFrame,
     actions: pd.DataFrame,
     *,
-    threshold: int,
+    threshold: int | DisclosureRule,
     top_n: int = 10,
     min_people: int | None = None,
 ) -> pd.DataFrame:
@@ -275,8 +299,12 @@ def action_coverage(
     actions
         One row per action (see :func:`latest_actions`).
     threshold
-        Suppression threshold: themes raised by fewer people have their counts
-        blanked and are not called "raised by many".
+        Disclosure rule (:func:`analysis.present.disclosure.rule_from_config`) or a bare
+        suppression threshold: themes raised by fewer people have their counts blanked and
+        are not called "raised by many"; under the HES rule counts are rounded and the
+        percentage and interval computed from the rounded figures. These are the leading
+        themes, counted over all questions (people once per theme), so no published total
+        ties them together and no secondary suppression is needed.
     top_n
         How many leading themes to list.
     min_people
@@ -291,7 +319,6 @@ def action_coverage(
         ``ci_high``, ``actions`` (count), ``status`` (e.g. "Done 2, Planned 1",
         or "No action"), ``has_action``, ``gap``, ``suppressed``.
     """
-    min_people = threshold if min_people is None else min_people
     leading = themes.head(top_n).copy()
     per_theme = actions.groupby("theme_id", observed=True)["status"].agg(list)
 
@@ -306,9 +333,23 @@ def action_coverage(
     leading["actions"] = pd.array([d[0] for d in described], dtype="Int64")
     leading["status"] = pd.array([d[1] for d in described], dtype="string")
     leading["has_action"] = leading["actions"] > 0
-    small = is_suppressed(leading["people"], threshold)
+    rule = as_rule(threshold)
+    min_people = rule.threshold if min_people is None else min_people
+    small = is_small(leading["people"], rule)
     leading["gap"] = (~leading["has_action"] & (leading["people"] >= min_people) & ~small).astype(bool)
-    out = suppress(leading, "people", threshold, value_columns=["people", "pct", "ci_low", "ci_high"])
+    out = leading.copy()
+    out["people"] = publish_counts(leading["people"].astype(float), small, rule).to_numpy()
+    base = themes.attrs.get("base")
+    if rule.rounding > 1 and base:
+        # Percentages and intervals from the rounded figures (the HES rule), never from the exact ones.
+        n = out["people"].astype(float).fillna(0).to_numpy()
+        shown_base = float(round_counts([base], rule)[0])
+        low, high = wilson_ci(n, np.full(len(n), shown_base))
+        out["pct"], out["ci_low"], out["ci_high"] = 100 * n / shown_base, 100 * low, 100 * high
+    for col in ("people", "pct", "ci_low", "ci_high"):
+        out[col] = out[col].astype("Float64")
+        out.loc[small, col] = pd.NA
+    out["suppressed"] = small
     out["has_action"] = out["has_action"].astype(bool)
     return out.reset_index(drop=True)
 

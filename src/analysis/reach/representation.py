@@ -1,9 +1,10 @@
 """Who we heard from: activities, channels and representation against a population benchmark.
 
 Every function is pure (DataFrame in, DataFrame out) so that notebook 04 stays
-thin and the tests can feed small hand-made frames. Counts of people are
-suppressed with :func:`analysis.stats.proportions.suppress` before anything is
-published; the functions that return "raw" tables say so in their docstring.
+thin and the tests can feed small hand-made frames. Counts of people pass through
+the disclosure layer (:mod:`analysis.present.disclosure`) before anything is
+published, and the report's linked tables are suppressed together by
+:func:`reach_tables`; the functions that return "raw" tables say so in their docstring.
 
 Representation rule (documented once, used everywhere)
 ------------------------------------------------------
@@ -37,7 +38,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import vocab
-from analysis.stats.proportions import is_suppressed, suppress, wilson_ci
+from analysis.present.disclosure import (
+    CellSystem,
+    DisclosureRule,
+    as_rule,
+    publish_counts,
+    round_counts,
+)
+from analysis.present.exports import write_csv
+from analysis.stats.proportions import wilson_ci
 
 #: Equality-monitoring fields summarised by :func:`equality_summary`.
 EQUALITY_FIELDS: tuple[str, ...] = ("age_band", "ethnicity", "gender", "disability", "carer_status")
@@ -141,7 +150,7 @@ def reach_totals(activities: pd.DataFrame, respondents: pd.DataFrame) -> dict[st
 def responses_by_channel(
     respondents: pd.DataFrame,
     *,
-    threshold: int,
+    threshold: int | DisclosureRule,
     channel_column: str = "channel",
     channels: Sequence[str] = vocab.CHANNELS,
 ) -> pd.DataFrame:
@@ -152,7 +161,8 @@ def responses_by_channel(
     respondents
         One row per respondent.
     threshold
-        Suppression threshold (config ``suppression_threshold``).
+        The disclosure rule (:func:`analysis.present.disclosure.rule_from_config`), or a bare
+        suppression threshold (config ``suppression_threshold``) for the threshold rule.
     channel_column
         Column holding the channel.
     channels
@@ -161,25 +171,54 @@ def responses_by_channel(
     Returns
     -------
     pd.DataFrame
-        ``channel``, ``respondents``, ``pct`` (of respondents with a recorded
-        channel) and ``suppressed``; a trailing ``"Not recorded"`` row appears
-        only when some channels are missing.
+        ``channel``, ``respondents``, ``pct`` (of all respondents, blank for
+        "Not recorded") and ``suppressed``; a trailing ``"Not recorded"`` row appears
+        only when some channels are missing. Small counts are hidden, and secondary
+        suppression makes sure none can be recovered from the number of respondents.
     """
+    counts = _channel_counts(respondents, channel_column, channels)
+    system = CellSystem()
+    total = system.cell(int(counts["respondents"].sum()), ("respondents", "all"), fixed=True)
+    ids = _channel_cells(system, counts, total)
+    return _channel_publish(counts, system.solve(threshold)[ids], as_rule(threshold))
+
+
+def _channel_counts(respondents: pd.DataFrame, channel_column: str, channels: Sequence[str]) -> pd.DataFrame:
+    """Raw respondents per channel (unsuppressed): ``channel``, ``respondents``, ``known``."""
     values = respondents[channel_column].astype("string")
     counts = values.value_counts(dropna=True)
     order = list(channels) + sorted(set(counts.index) - set(channels))
-    table = pd.DataFrame({"channel": order})
-    table["respondents"] = [int(counts.get(c, 0)) for c in order]
-    known = int(table["respondents"].sum())
-    table["pct"] = 100 * table["respondents"] / known if known else np.nan
+    table = pd.DataFrame({"channel": order, "respondents": [int(counts.get(c, 0)) for c in order], "known": True})
     missing = int(values.isna().sum())
     if missing:
-        table = pd.concat(
-            [table, pd.DataFrame({"channel": ["Not recorded"], "respondents": [missing], "pct": [np.nan]})],
-            ignore_index=True,
-        )
+        table = pd.concat([table, pd.DataFrame({"channel": ["Not recorded"], "respondents": [missing],
+                                                "known": [False]})], ignore_index=True)
     table["channel"] = table["channel"].astype("string")
-    return suppress(table, "respondents", threshold)
+    return table
+
+
+def _channel_cells(system: CellSystem, counts: pd.DataFrame, total: int) -> list[int]:
+    """Add the channel counts to a report's cell system: with "Not recorded" they add up to all respondents."""
+    ids = system.cells(counts["respondents"], [("responses_by_channel", c) for c in counts["channel"]])
+    system.add_sum(total, ids)
+    return ids
+
+
+def _channel_publish(counts: pd.DataFrame, hidden: np.ndarray, rule: DisclosureRule) -> pd.DataFrame:
+    """The published channel table: counts as the rule prints them, percentages of all respondents from those.
+
+    The base is every respondent (as in equality monitoring), not only those with a recorded
+    channel: two printed bases would give the number not recorded by subtraction.
+    """
+    known = counts["known"].to_numpy(bool)
+    shown = publish_counts(counts["respondents"], hidden, rule)
+    base = float(round_counts([counts["respondents"].sum()], rule)[0])
+    pct = (100 * shown / base) if base else pd.Series(pd.NA, index=shown.index, dtype="Float64")
+    out = pd.DataFrame({"channel": counts["channel"], "respondents": shown,
+                        "pct": pct.where(pd.Series(known, index=shown.index))})
+    out["pct"] = out["pct"].astype("Float64")
+    out["suppressed"] = np.asarray(hidden, dtype=bool)
+    return out
 
 
 # --------------------------------------------------------------------------- representation
@@ -214,7 +253,7 @@ def representation(
     population: pd.DataFrame,
     dimension: str | Sequence[str],
     *,
-    threshold: int,
+    threshold: int | DisclosureRule,
     ratio_threshold: float,
     alpha: float = 0.05,
     outside_values: Sequence[str] = (vocab.BOROUGH_OTHER,),
@@ -235,10 +274,12 @@ def representation(
     dimension
         Column name, or list of columns for a cross (e.g. borough x age band).
     threshold
-        Suppression threshold: a group with 1..threshold-1 respondents has its
-        count, share, interval and ratio blanked (``suppressed`` True); its flag
-        is kept (see the module docstring). Zero respondents are shown (nobody
-        heard from reveals no one).
+        Disclosure rule or bare suppression threshold: a group with 1..threshold-1
+        respondents has its count, share, interval and ratio blanked (``suppressed``
+        True), and so has the next smallest group when one hidden group could be
+        worked out from the base; its flag is kept (see the module docstring). Zero
+        respondents are shown (nobody heard from reveals no one). Use
+        :func:`reach_tables` for the report, which suppresses the linked tables together.
     ratio_threshold
         Representation ratio below which a group may be flagged (config
         ``reach.under_represented_ratio``).
@@ -259,6 +300,35 @@ def representation(
         Groups that appear among respondents but not in the benchmark are dropped
         (they have no population share) and counted in ``attrs["not_in_benchmark"]``.
     """
+    counts = _representation_counts(respondents, population, dimension, ratio_threshold=ratio_threshold,
+                                     alpha=alpha, outside_values=outside_values)
+    system = CellSystem()
+    everyone = system.cell(len(respondents), ("respondents", "all"), fixed=True)
+    ids = _representation_cells(system, counts, "representation", everyone)
+    hidden = system.solve(threshold)
+    return _representation_publish(counts, hidden[ids], as_rule(threshold), ratio_threshold=ratio_threshold,
+                                   alpha=alpha, not_stated_hidden=bool(hidden[counts.attrs["_not_stated_cell"]]))
+
+
+def _shares(n: np.ndarray, base: float, pshare: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
+    """Respondent share, its Wilson interval and the representation ratio with its interval."""
+    share = n / base if base else np.full(len(n), np.nan)
+    low, high = wilson_ci(n, np.full(len(n), base), alpha=alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {"respondent_share": share, "ci_low": low, "ci_high": high,
+                "ratio": np.where(pshare > 0, share / pshare, np.nan),
+                "ratio_low": np.where(pshare > 0, low / pshare, np.nan),
+                "ratio_high": np.where(pshare > 0, high / pshare, np.nan)}
+
+
+def _representation_counts(respondents: pd.DataFrame, population: pd.DataFrame, dimension: str | Sequence[str], *,
+                           ratio_threshold: float, alpha: float, outside_values: Sequence[str]) -> pd.DataFrame:
+    """Raw (unsuppressed) respondents per group, population shares, and the exact-figure flags.
+
+    Returns dimension column(s), ``respondents`` (int), ``population``, ``population_share``,
+    ``_flag`` (under-represented on the exact figures) and, for a cross, ``_beyond``; ``attrs`` as
+    :func:`representation`. Never published as it stands.
+    """
     keys = [dimension] if isinstance(dimension, str) else list(dimension)
     frame = respondents.copy()
     if "borough" in frame.columns and outside_values:
@@ -278,48 +348,102 @@ def representation(
     in_benchmark = counts.merge(pop[keys], on=keys, how="inner")
     not_in_benchmark = int(counts["respondents"].sum() - in_benchmark["respondents"].sum())
     table = pop.merge(in_benchmark, on=keys, how="left")
-    table["respondents"] = table["respondents"].fillna(0).astype("Int64")
+    table["respondents"] = table["respondents"].fillna(0).astype("int64")
     base = int(table["respondents"].sum())
-
-    n = table["respondents"].astype(float).to_numpy()
-    share = n / base if base else np.full(len(n), np.nan)
-    low, high = wilson_ci(n, np.full(len(n), base), alpha=alpha)
-    pshare = table["population_share"].astype(float).to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(pshare > 0, share / pshare, np.nan)
-        ratio_low = np.where(pshare > 0, low / pshare, np.nan)
-        ratio_high = np.where(pshare > 0, high / pshare, np.nan)
-    table["respondent_share"] = share
-    table["ci_low"] = low
-    table["ci_high"] = high
-    table["ratio"] = ratio
-    table["ratio_low"] = ratio_low
-    table["ratio_high"] = ratio_high
-    table["under_represented"] = (
-        (table["ratio"] < ratio_threshold) & (table["ratio_high"] < 1)
-    ).fillna(False).astype(bool)
-    columns = keys + [
-        "respondents", "respondent_share", "ci_low", "ci_high", "population",
-        "population_share", "ratio", "ratio_low", "ratio_high", "under_represented",
-    ]
+    exact = _shares(table["respondents"].to_numpy(float), base, table["population_share"].astype(float).to_numpy(),
+                    alpha)
+    table["_flag"] = (exact["ratio"] < ratio_threshold) & (exact["ratio_high"] < 1)
     if len(keys) > 1:
         # Is the cell's shortfall deeper than that of each of its parts (e.g. Asian residents of Harrow
         # against Harrow and against Asian residents overall)? Only this yes/no is published.
         deeper = pd.Series(True, index=table.index)
         for key in keys:
-            part = representation(respondents, population, key, threshold=1, ratio_threshold=ratio_threshold,
-                                  alpha=alpha, outside_values=outside_values)
-            part_ratio = table[key].map(part.set_index(key)["ratio"].astype(float))
-            deeper &= (table["ratio_high"] < part_ratio).fillna(False)
-        table["beyond_parts"] = deeper.astype(bool) & table["under_represented"]
+            part = _representation_counts(respondents, population, key, ratio_threshold=ratio_threshold,
+                                          alpha=alpha, outside_values=outside_values)
+            part_ratio = _shares(part["respondents"].to_numpy(float), part.attrs["base"],
+                                 part["population_share"].astype(float).to_numpy(), alpha)["ratio"]
+            lookup = pd.Series(part_ratio, index=part[key].to_numpy())
+            deeper &= pd.Series(exact["ratio_high"], index=table.index) < table[key].map(lookup).astype(float)
+        table["_beyond"] = deeper.fillna(False).to_numpy(bool) & table["_flag"].to_numpy(bool)
+    table.attrs.update({"base": base, "not_stated": not_stated, "not_in_benchmark": not_in_benchmark,
+                        "dimension": keys, "stated_or_outside": int(len(respondents)) - base})
+    return table
+
+
+def _representation_cells(system: CellSystem, counts: pd.DataFrame, name: str, everyone: int) -> list[int]:
+    """Add one representation table to a report's cell system.
+
+    Its groups add up to its base; the base, the number who did not state the dimension (both
+    printed beside the table) and the people outside the area or the benchmark (unpublished) add
+    up to all respondents.
+    """
+    keys = counts.attrs["dimension"]
+    labels = [(name, " x ".join(keys), " / ".join(str(row[k]) for k in keys)) for _, row in counts.iterrows()]
+    ids = system.cells(counts["respondents"], labels)
+    # The base is printed beside the table, and can be worked out from any count and its share.
+    base = system.cell(counts.attrs["base"], (name, " x ".join(keys), "base"), fixed=True)
+    system.add_sum(base, ids)
+    not_stated = system.cell(counts.attrs["not_stated"], (name, " x ".join(keys), "not stated"), protected=False)
+    system.add_sum(everyone, [base, not_stated])
+    counts.attrs["_base_cell"] = base
+    counts.attrs["_not_stated_cell"] = not_stated
+    return ids
+
+
+def _representation_publish(counts: pd.DataFrame, hidden: np.ndarray, rule: DisclosureRule, *,
+                            ratio_threshold: float, alpha: float, not_stated_hidden: bool) -> pd.DataFrame:
+    """The published representation table: every figure computed from the counts as printed.
+
+    Hidden groups keep their under-representation flag (computed on the exact figures; see the
+    module docstring); shown groups are flagged on the printed figures, so words match numbers.
+    """
+    keys = counts.attrs["dimension"]
+    hidden = np.asarray(hidden, dtype=bool)
+    shown = publish_counts(counts["respondents"], hidden, rule)
+    base = float(round_counts([counts.attrs["base"]], rule)[0])
+    stats = _shares(shown.astype(float).fillna(0).to_numpy(), base,
+                    counts["population_share"].astype(float).to_numpy(), alpha)
+    out = counts[keys].copy()
+    out["respondents"] = shown.to_numpy()
+    for col, values in stats.items():
+        out[col] = pd.array(np.where(hidden, np.nan, values), dtype="Float64")
+    out["population"] = counts["population"]
+    out["population_share"] = counts["population_share"]
+    printed_flag = (stats["ratio"] < ratio_threshold) & (stats["ratio_high"] < 1)
+    out["under_represented"] = np.where(hidden, counts["_flag"].to_numpy(bool), printed_flag).astype(bool)
+    columns = keys + ["respondents", "respondent_share", "ci_low", "ci_high", "population", "population_share",
+                      "ratio", "ratio_low", "ratio_high", "under_represented"]
+    if "_beyond" in counts.columns:
+        out["beyond_parts"] = counts["_beyond"].to_numpy(bool) & out["under_represented"].to_numpy(bool)
         columns.append("beyond_parts")
-    out = suppress(
-        table[columns], "respondents", threshold,
-        value_columns=["respondents", "respondent_share", "ci_low", "ci_high", "ratio", "ratio_low", "ratio_high"],
-    )
-    out.attrs.update({"base": base, "not_stated": not_stated, "not_in_benchmark": not_in_benchmark,
-                      "dimension": keys, "ratio_threshold": ratio_threshold, "alpha": alpha})
+    out = out[columns]
+    out["respondents"] = out["respondents"].astype("Float64")
+    out["suppressed"] = hidden
+    not_stated = publish_counts([counts.attrs["not_stated"]], [not_stated_hidden], rule).iloc[0]
+    out.attrs.update({"base": int(base), "not_stated": None if pd.isna(not_stated) else int(not_stated),
+                      "not_in_benchmark": counts.attrs["not_in_benchmark"], "dimension": keys,
+                      "ratio_threshold": ratio_threshold, "alpha": alpha, "rule": rule.name})
     return out
+
+
+def base_note(table: pd.DataFrame, label: str) -> str:
+    """The sentence printed above a representation table: its base and how many did not state.
+
+    Both numbers come from the suppressed table's ``attrs``; the "did not state" count is left out
+    when the disclosure layer hid it (a small number, or one that would reveal another).
+
+    Parameters
+    ----------
+    table
+        Output of :func:`representation` or :func:`reach_tables`.
+    label
+        The dimension's label, e.g. "Age band".
+    """
+    text = f"Base: {table.attrs['base']:,} respondents who stated their {label.lower()}"
+    not_stated = table.attrs.get("not_stated")
+    if not_stated is None:
+        return text + " (those who did not, too few to show, are left out)."
+    return text + f" ({not_stated:,} did not and are left out)."
 
 
 def cross_is_publishable(table: pd.DataFrame, *, min_share_published: float = 0.5) -> bool:
@@ -442,7 +566,7 @@ def representation_sentences(flagged: pd.DataFrame, *, ratio_threshold: float, t
 def equality_summary(
     respondents: pd.DataFrame,
     *,
-    threshold: int,
+    threshold: int | DisclosureRule,
     fields: Sequence[str] = EQUALITY_FIELDS,
 ) -> pd.DataFrame:
     """Equality-monitoring counts and percentages with primary and secondary suppression.
@@ -452,7 +576,7 @@ def equality_summary(
     respondents
         One row per respondent.
     threshold
-        Suppression threshold.
+        Disclosure rule or bare suppression threshold.
     fields
         Equality fields to summarise (those absent from ``respondents`` are skipped).
 
@@ -461,10 +585,20 @@ def equality_summary(
     pd.DataFrame
         ``field``, ``category``, ``respondents``, ``pct`` (of all respondents,
         including "Not stated"), ``suppressed``. Missing values count as
-        "Not stated". When a field has exactly one suppressed category, the next
-        smallest category is suppressed too, so the hidden number cannot be
-        recovered by subtracting the others from the total (secondary suppression).
+        "Not stated". Further categories are hidden (next smallest first) until no
+        hidden number can be recovered by subtracting the others from the total
+        and the hidden ones together are not a small number (secondary suppression;
+        :mod:`analysis.present.disclosure`).
     """
+    counts = _equality_counts(respondents, fields)
+    system = CellSystem()
+    total = system.cell(len(respondents), ("respondents", "all"), fixed=True)
+    ids = _equality_cells(system, counts, total)
+    return _equality_publish(counts, system.solve(threshold)[ids], as_rule(threshold), len(respondents))
+
+
+def _equality_counts(respondents: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
+    """Raw respondents per equality field and answer (unsuppressed): ``field, category, respondents``."""
     order_of = {
         "age_band": vocab.AGE_BANDS, "ethnicity": vocab.ETHNICITY_GROUPS, "gender": vocab.GENDERS,
         "disability": vocab.YES_NO, "carer_status": vocab.YES_NO,
@@ -477,28 +611,147 @@ def equality_summary(
         counts = values.value_counts()
         known = list(order_of.get(field, ()))
         order = known + sorted(set(counts.index) - set(known) - {vocab.NOT_STATED}) + [vocab.NOT_STATED]
-        part = pd.DataFrame({"field": field, "category": order})
-        part["respondents"] = [int(counts.get(c, 0)) for c in order]
-        total = int(part["respondents"].sum())
-        part["pct"] = 100 * part["respondents"] / total if total else np.nan
-        primary = is_suppressed(part["respondents"], threshold)
-        mask = primary.copy()
-        if primary.sum() == 1:
-            # Only one hidden cell: total minus the rest would reveal it, so hide the next smallest too.
-            candidates = part.loc[~primary & (part["respondents"] > 0), "respondents"]
-            if not candidates.empty:
-                mask[part.index.get_loc(candidates.idxmin())] = True
-        parts.append(part.assign(_hide=mask))
+        parts.append(pd.DataFrame({"field": field, "category": order,
+                                   "respondents": [int(counts.get(c, 0)) for c in order]}))
     if not parts:
-        return pd.DataFrame(columns=["field", "category", "respondents", "pct", "suppressed"])
+        return pd.DataFrame({"field": pd.Series(dtype="string"), "category": pd.Series(dtype="string"),
+                             "respondents": pd.Series(dtype="int64")})
     table = pd.concat(parts, ignore_index=True)
     table["field"] = table["field"].astype("string")
     table["category"] = table["category"].astype("string")
-    hide = table.pop("_hide").to_numpy(dtype=bool)
-    # Secondary suppression is applied through the same helper by forcing the base to missing.
-    forced = table.assign(_base=table["respondents"].astype("Float64").mask(hide))
-    out = suppress(forced, "_base", threshold, value_columns=["respondents", "pct"])
-    return out.drop(columns="_base")
+    return table
+
+
+def _equality_cells(system: CellSystem, counts: pd.DataFrame, total: int) -> list[int]:
+    """Add the equality counts to a report's cell system: each field's answers add up to all respondents."""
+    # "Not stated" is hidden when small, but as a count of missing answers it is not kept from subtraction
+    # (all respondents minus a representation table's base gives it away; see CellSystem.cell).
+    ids = [system.cell(n, ("equality_monitoring", f, c), protected=c != vocab.NOT_STATED)
+           for f, c, n in zip(counts["field"], counts["category"], counts["respondents"], strict=True)]
+    for field in dict.fromkeys(counts["field"]):
+        system.add_sum(total, [i for i, f in zip(ids, counts["field"], strict=True) if f == field])
+    return ids
+
+
+def _equality_publish(counts: pd.DataFrame, hidden: np.ndarray, rule: DisclosureRule, total: int) -> pd.DataFrame:
+    """The published equality table: counts as the rule prints them, percentages of all respondents from those."""
+    shown = publish_counts(counts["respondents"], hidden, rule)
+    base = float(round_counts([total], rule)[0])
+    out = counts[["field", "category"]].copy()
+    out["respondents"] = shown.to_numpy()
+    out["pct"] = (100 * shown / base).to_numpy() if base else pd.array([pd.NA] * len(out), dtype="Float64")
+    out["respondents"] = out["respondents"].astype("Float64")
+    out["pct"] = out["pct"].astype("Float64")
+    out["suppressed"] = np.asarray(hidden, dtype=bool)
+    return out
+
+
+def reach_tables(
+    respondents: pd.DataFrame,
+    population: pd.DataFrame | None,
+    *,
+    threshold: int | DisclosureRule,
+    ratio_threshold: float,
+    dimensions: Sequence[str] = ("borough", "age_band", "ethnicity"),
+    crosses: Sequence[tuple[str, str]] = (("borough", "age_band"), ("borough", "ethnicity")),
+    equality_fields: Sequence[str] = EQUALITY_FIELDS,
+    channel_column: str | None = "channel",
+    alpha: float = 0.05,
+    outside_values: Sequence[str] = (vocab.BOROUGH_OTHER,),
+) -> dict[str, pd.DataFrame]:
+    """Every people-counting table of the reach report, suppressed together as one linked set.
+
+    The tables share one :class:`analysis.present.disclosure.CellSystem`: each table's groups add up
+    to its base; a cross's cells add up to its one-way groups (e.g. borough x age band within each
+    borough and each age band); equality monitoring's answers contain the representation table's
+    groups of the same field (so a category hidden in one is hidden in the other, and one cannot
+    be worked out from the other); every base is part of all respondents, which the report prints.
+    Secondary suppression then runs over all of them at once, so no hidden number can be
+    recovered from any pair of these tables.
+
+    Parameters
+    ----------
+    respondents
+        One row per respondent in scope.
+    population
+        The benchmark (representation tables are skipped when None).
+    threshold
+        The disclosure rule (:func:`analysis.present.disclosure.rule_from_config`) or a bare threshold.
+    ratio_threshold, alpha, outside_values
+        As :func:`representation`.
+    dimensions, crosses
+        One-way and two-way representation tables to build.
+    equality_fields
+        Fields of the equality-monitoring table.
+    channel_column
+        Column of :func:`responses_by_channel`; None to skip that table.
+
+    Returns
+    -------
+    dict[str, pd.DataFrame]
+        ``representation_<dimension>``, ``representation_<a>_x_<b>``, ``equality_monitoring`` and
+        ``responses_by_channel``, each as its single-table function returns it.
+    """
+    rule = as_rule(threshold)
+    system = CellSystem()
+    everyone = system.cell(len(respondents), ("respondents", "all"), fixed=True)
+    built: dict[str, tuple[str, pd.DataFrame, list[int]]] = {}
+    one_way: dict[str, tuple[pd.DataFrame, list[int]]] = {}
+    if population is not None:
+        for dimension in dimensions:
+            counts = _representation_counts(respondents, population, dimension, ratio_threshold=ratio_threshold,
+                                            alpha=alpha, outside_values=outside_values)
+            name = f"representation_{dimension}"
+            ids = _representation_cells(system, counts, name, everyone)
+            built[name] = ("representation", counts, ids)
+            one_way[dimension] = (counts, ids)
+        for first, second in crosses:
+            counts = _representation_counts(respondents, population, [first, second],
+                                            ratio_threshold=ratio_threshold, alpha=alpha,
+                                            outside_values=outside_values)
+            name = f"representation_{first}_x_{second}"
+            ids = _representation_cells(system, counts, name, everyone)
+            built[name] = ("representation", counts, ids)
+            for key in (first, second):
+                if key not in one_way:
+                    continue
+                margin, margin_ids = one_way[key]
+                cell_of = dict(zip(margin[key].astype(str), margin_ids, strict=True))
+                for value, rows in counts.groupby(counts[key].astype(str)).groups.items():
+                    if value in cell_of:
+                        # The respondents of one borough stating their age band are among that borough's respondents.
+                        system.add_sum(cell_of[value], [ids[counts.index.get_loc(r)] for r in rows])
+    if equality_fields:
+        counts = _equality_counts(respondents, equality_fields)
+        ids = _equality_cells(system, counts, everyone)
+        built["equality_monitoring"] = ("equality", counts, ids)
+        for field_name, (margin, margin_ids) in one_way.items():
+            cell_of = dict(zip(margin[field_name].astype(str), margin_ids, strict=True))
+            for i, (f, category) in enumerate(zip(counts["field"], counts["category"], strict=True)):
+                if f == field_name and str(category) in cell_of:
+                    # The same field's category in two tables: hidden in both or neither, and the
+                    # representation count (in the area, in the benchmark) is part of the equality count.
+                    system.add_sum(ids[i], [cell_of[str(category)]])
+                    system.link((ids[i], cell_of[str(category)]))
+                elif f == field_name and str(category) == vocab.NOT_STATED:
+                    # "Did not state" beside the representation table is part of equality's "Not stated".
+                    system.add_sum(ids[i], [margin.attrs["_not_stated_cell"]])
+                    system.link((ids[i], margin.attrs["_not_stated_cell"]))
+    if channel_column is not None and channel_column in respondents.columns:
+        counts = _channel_counts(respondents, channel_column, vocab.CHANNELS)
+        built["responses_by_channel"] = ("channel", counts, _channel_cells(system, counts, everyone))
+    hidden = system.solve(rule)
+    out: dict[str, pd.DataFrame] = {}
+    for name, (kind, counts, ids) in built.items():
+        if kind == "representation":
+            out[name] = _representation_publish(counts, hidden[ids], rule, ratio_threshold=ratio_threshold,
+                                                alpha=alpha,
+                                                not_stated_hidden=bool(hidden[counts.attrs["_not_stated_cell"]]))
+        elif kind == "equality":
+            out[name] = _equality_publish(counts, hidden[ids], rule, len(respondents))
+        else:
+            out[name] = _channel_publish(counts, hidden[ids], rule)
+    return out
 
 
 # --------------------------------------------------------------------------- I/O helpers used by notebook 04
@@ -553,7 +806,7 @@ def write_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
             if bool(((finite % 1) == 0).all()) and column in {"respondents", "people", "participants", "population",
                                                                 "activities", "actions"}:
                 table[column] = values.round().astype("Int64")
-    table.to_csv(path, index=False, float_format="%.4f", lineterminator="\n", encoding="utf-8")
+    write_csv(table, path, index=False, float_format="%.4f", lineterminator="\n", encoding="utf-8")
     return path
 
 

@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -66,6 +66,8 @@ class NotebookRun:
     source: Path
     executed: Path
     seconds: float
+    #: Parameters from the config's ``notebooks`` section (beyond config_path and output_dir).
+    parameters: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- discovery
@@ -268,7 +270,8 @@ def build_manifest(
         "platform": platform.platform(),
         "git": git_commit(),
         "notebooks": [
-            {"name": r.name, "source": _relative(r.source), "seconds": round(r.seconds, 1)} for r in runs
+            {"name": r.name, "source": _relative(r.source), "seconds": round(r.seconds, 1),
+             "parameters": r.parameters} for r in runs
         ],
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": finished_at.isoformat(timespec="seconds"),
@@ -405,17 +408,25 @@ def run_cycle(
     ------
     ConfigError
         The configuration is invalid.
+    PreviousCycleNotBuilt
+        The cycle's review decisions need a previous cycle that has not been run here
+        (raised before any notebook runs; the message gives the command to run first).
     NotebookFailed
         A notebook raised; the message names the cell's error and where the
         failed notebook was kept. No report is published.
     """
     from analysis.core.config import load_config
     from analysis.report import build as report
+    from analysis.themes.preflight import check_previous_cycle_built
 
     config_path = paths.resolve(config_path)
     config = load_config(config_path)
     target = (Path(out_dir).resolve() if out_dir is not None else config.report_path())
     sources = discover_notebooks(notebooks_dir, notebooks)
+    # Before any notebook: the themes notebook applies committed review decisions, which may need the
+    # previous cycle's theme ids (a run chosen to leave the themes notebook out does not).
+    if notebooks is None or any(source.stem.endswith("_themes") for source in sources):
+        check_previous_cycle_built(config, config_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     build_dir = target.parent / f".build-{config.cycle}-{secrets.token_hex(4)}"
     build_dir.mkdir()
@@ -433,13 +444,15 @@ def run_cycle(
         with _this_interpreter_kernel(kernel_env) as kernel_name:
             for number, source in enumerate(sources, start=1):
                 executed = build_dir / "notebooks" / source.name
+                # Every other parameter comes from the validated config (section ``notebooks``).
+                extra = config.notebook_parameters(source.stem)
                 seconds = execute_notebook(
                     source, executed,
-                    parameters={"config_path": str(config_path), "output_dir": str(build_dir)},
+                    parameters={"config_path": str(config_path), "output_dir": str(build_dir), **extra},
                     kernel_name=kernel_name, cwd=build_dir,
                 )
                 _clean_executed_notebook(executed, build_dir, target)
-                runs.append(NotebookRun(source.stem, source, executed, seconds))
+                runs.append(NotebookRun(source.stem, source, executed, seconds, extra))
                 _relocate_results(build_dir, target)
                 progress(f"[{number}/{len(sources)}] {source.stem} ... done in {seconds:.1f} s")
         progress("Exporting HTML pages ...")

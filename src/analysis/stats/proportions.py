@@ -2,7 +2,11 @@
 
 Shared by every analysis that publishes a percentage (themes, change over
 time, reach) so that one interval method and one suppression rule apply
-everywhere.
+everywhere. :func:`suppress` and :func:`is_suppressed` are the primary rule only
+(a base of 1..threshold-1 is blanked); tables that are published pass through the
+disclosure layer, :mod:`analysis.present.disclosure`, which adds secondary
+suppression within and across the linked tables of a report, the HES 2018 rule
+and the quote policy.
 """
 
 from __future__ import annotations

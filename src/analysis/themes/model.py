@@ -176,21 +176,8 @@ TOPIC_WORDS_KEPT = 30
 _BLANK_KIND = "blank"
 _SHORT_KIND = "very short"
 
-_NON_ANSWER_PHRASES: dict[str, str] = {
-    **dict.fromkeys(["nothing", "nothing really", "nothing at all", "nothing else", "nothing to add",
-                     "nothing to say", "nothing to report", "nothing more", "nothing comes to mind",
-                     "none", "none really", "nil", "no", "nope", "zero"], "nothing"),
-    **dict.fromkeys(["no comment", "no comments", "no further comments", "no further comment",
-                     "no answer", "did not answer", "not answered", "no response", "prefer not to say",
-                     "no reply"], "no comment"),
-    **dict.fromkeys(["n a", "na", "not applicable", "not relevant", "does not apply"], "not applicable"),
-    **dict.fromkeys(["dont know", "do not know", "not sure", "unsure", "no idea", "cant say",
-                     "cannot say", "dont know really", "no opinion"], "don't know"),
-}
-
-
 #: Placeholders written by survey systems, not by respondents ("Did not answer" in FFT exports).
-#: Checked in addition to :func:`analysis.clean.standardise.classify_non_answer`, which covers what people write.
+#: Checked in addition to :func:`analysis.core.text.classify_non_answer`, which covers what people write.
 _SYSTEM_PLACEHOLDERS: dict[str, str] = dict.fromkeys(
     ["did not answer", "not answered", "no answer", "no answer given", "no response", "question skipped",
      "skipped", "no data", "not stated", "not provided"], "no comment")
@@ -207,23 +194,9 @@ def _normalise_phrase(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
-def _classify_non_answer_fallback(text: pd.Series, *, min_words: int) -> pd.DataFrame:
-    """Used when :mod:`analysis.clean.standardise` is not available: same columns and kinds."""
-    raw = text.astype("string")
-    norm = raw.fillna("").map(_normalise_phrase)
-    words = norm.str.split().str.len().fillna(0).astype(int)
-    kind = norm.map(_NON_ANSWER_PHRASES).astype("string")
-    kind = kind.mask(kind.isna() & (words == 0), _BLANK_KIND)
-    kind = kind.mask(kind.isna() & (words < min_words), _SHORT_KIND)
-    return pd.DataFrame({"is_non_answer": kind.notna().to_numpy(), "non_answer_kind": kind.to_numpy()},
-                        index=text.index)
-
-
 def _classify_non_answer(text: pd.Series, *, min_words: int) -> pd.DataFrame:
-    try:
-        from analysis.core.text import classify_non_answer
-    except ImportError:
-        return _classify_non_answer_fallback(text, min_words=min_words)
+    from analysis.core.text import classify_non_answer
+
     out = classify_non_answer(text.fillna(""), min_words=min_words)
     return out[["is_non_answer", "non_answer_kind"]]
 
@@ -237,8 +210,7 @@ def prepare_comments(comments: pd.DataFrame, *, text_column: str = "text",
     comments
         One row per answer. If it already carries ``is_non_answer`` and
         ``non_answer_kind`` (processed ``comments.parquet``) those are kept;
-        otherwise they are computed (``analysis.clean.standardise.classify_non_answer``
-        when available). Blank or missing text is always a non-answer of kind "blank".
+        otherwise they are computed (:func:`analysis.core.text.classify_non_answer`). Blank or missing text is always a non-answer of kind "blank".
     text_column, question_column
         Column names; ``question_column`` may be None or absent (one question).
     min_words
@@ -285,7 +257,7 @@ def prepare_comments(comments: pd.DataFrame, *, text_column: str = "text",
 
 #: De-identification placeholders ("[EMAIL]") say nothing about a theme; left in, they pull
 #: every comment that had an identifier towards one "[NAME] [EMAIL]" theme.
-_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|NHS_NUMBER|POSTCODE|URL|DOB|NAME)\]")
+_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|NHS_NUMBER|NI_NUMBER|HOSPITAL_NUMBER|POSTCODE|VEHICLE_REG|ADDRESS|URL|DOB|NAME)\]")
 #: Column of prepared comments holding the text that is embedded and counted.
 MODEL_TEXT = "model_text"
 

@@ -46,6 +46,7 @@ import pandas as pd
 
 from analysis.core import paths, vocab
 from analysis.core.errors import InputFileError, UserError
+from analysis.present.exports import write_csv
 
 #: Default registry location, relative to the repository root.
 DEFAULT_REGISTRY = Path("data/processed/theme_registry.csv")
@@ -551,7 +552,7 @@ def save_registry(registry: pd.DataFrame, centroids: dict[tuple[str, int], np.nd
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     registry = sort_registry(_typed(registry))
-    registry.to_csv(path, index=False, float_format="%.4f", lineterminator="\n")
+    write_csv(registry, path, index=False, float_format="%.4f", lineterminator="\n")
     keys = [(str(c), int(t)) for c, t in zip(registry["cycle"], registry["theme_id"], strict=True) if (c, int(t)) in centroids]
     cpath = centroids_path(path)
     if keys:
@@ -560,7 +561,7 @@ def save_registry(registry: pd.DataFrame, centroids: dict[tuple[str, int], np.nd
         frame = pd.DataFrame(matrix, columns=[f"c{j:0{width}d}" for j in range(matrix.shape[1])])
         frame.insert(0, "theme_id", [k[1] for k in keys])
         frame.insert(0, "cycle", [k[0] for k in keys])
-        frame.to_csv(cpath, index=False, float_format="%.6f", lineterminator="\n")
+        write_csv(frame, cpath, index=False, float_format="%.6f", lineterminator="\n")
     elif cpath.exists():
         cpath.unlink()
     return path, cpath

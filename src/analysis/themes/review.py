@@ -43,6 +43,7 @@ import pandas as pd
 
 from analysis.core import paths, vocab
 from analysis.core.errors import InputFileError
+from analysis.present.exports import write_csv
 
 N_EXAMPLES = 5
 EXAMPLE_COLUMNS: tuple[str, ...] = tuple(f"example_{i}" for i in range(1, N_EXAMPLES + 1))
@@ -171,7 +172,7 @@ def write_review_sheet(sheet: pd.DataFrame, path: str | Path) -> Path:
     """Write the review sheet (UTF-8 with a byte-order mark so that Excel shows accents)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sheet.loc[:, list(SHEET_COLUMNS)].to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    write_csv(sheet.loc[:, list(SHEET_COLUMNS)], path, index=False, encoding="utf-8-sig", lineterminator="\n")
     return path
 
 
@@ -188,7 +189,7 @@ def write_decisions_template(sheet: pd.DataFrame, path: str | Path) -> bool:
     if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    sheet.loc[:, list(TEMPLATE_COLUMNS)].to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    write_csv(sheet.loc[:, list(TEMPLATE_COLUMNS)], path, index=False, encoding="utf-8-sig", lineterminator="\n")
     return True
 
 
@@ -369,6 +370,54 @@ def _short_list(ids: set[int], limit: int = 12) -> str:
 def load_decisions(path: str | Path, theme_ids: list[int] | set[int] | pd.Series) -> pd.DataFrame:
     """:func:`read_decisions` then :func:`validate_decisions` (the usual way in)."""
     return validate_decisions(read_decisions(path), theme_ids, path=path)
+
+
+def split_vanished(decisions: pd.DataFrame, theme_ids: list[int] | set[int] | pd.Series,
+                   registry_ids: list[int] | set[int] | pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Set aside decisions about themes this run did not find.
+
+    A theme reviewed last time may not come back (the comments changed, or the model found
+    other themes), and a decisions file written on another machine may name ids this
+    machine's registry never gave. Either way the decision is withheld and listed for the
+    analyst, never applied to another theme and never a crash; ``reason`` says which case it
+    is, so a mistyped id stands out. ``python -m analysis review-check`` still refuses ids
+    that are not themes of the cycle.
+
+    Parameters
+    ----------
+    decisions
+        From :func:`read_decisions`.
+    theme_ids
+        Ids of the themes this run found.
+    registry_ids
+        Every id the theme registry has ever given (any cycle).
+
+    Returns
+    -------
+    (kept, withheld)
+        ``withheld`` has the columns of :func:`decision_drift` (``row, theme_id, words_then,
+        words_now, overlap``) plus ``reason``, so both kinds of withheld decision are listed together.
+    """
+    found = {int(t) for t in theme_ids}
+    known = {int(t) for t in registry_ids} | found
+    merge_target = pd.to_numeric(decisions["merge_into"], errors="coerce")
+    missing_theme = ~decisions["theme_id"].astype(int).isin(found)
+    missing_target = merge_target.notna() & ~merge_target.fillna(0).astype(int).isin(found)
+    gone = (missing_theme | missing_target).to_numpy()
+    withheld = decisions[gone]
+    ids = withheld["theme_id"].astype(int).to_numpy()
+    # The id that is missing: the theme itself, or the theme it was to be merged into.
+    absent = [int(t) if m else int(target) for t, m, target in
+              zip(withheld["theme_id"], missing_theme[gone], merge_target[gone], strict=True)]
+    listed = pd.DataFrame({
+        "row": withheld["row"].astype(int).to_numpy(), "theme_id": ids,
+        "words_then": (withheld["reviewed_words"].fillna("").astype(str).to_numpy()
+                       if "reviewed_words" in withheld else ""),
+        "words_now": "", "overlap": 0.0,
+        "reason": [f"theme {a} was not found this run" if a in known else
+                   f"theme {a} was never given by this machine's theme registry (check the id)" for a in absent],
+    }, columns=["row", "theme_id", "words_then", "words_now", "overlap", "reason"])
+    return decisions[~gone], listed.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- applying

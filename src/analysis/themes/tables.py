@@ -5,9 +5,11 @@ who gave a substantive answer to that question** (non-answers such as
 "nothing" and very short answers are reported separately, not in the base;
 answers the model left unassigned and answers in themes a reviewer excluded
 stay in the base, because those people did answer). Intervals are Wilson 95%
-intervals from :func:`analysis.stats.proportions.wilson_ci`, and any row whose base
-is under the suppression threshold is blanked with
-:func:`analysis.stats.proportions.suppress`.
+intervals from :func:`analysis.stats.proportions.wilson_ci`, computed from the counts as
+published. Every count passes the disclosure layer (:mod:`analysis.present.disclosure`): a
+question's theme table, its by-group tables and its by-wave table are suppressed together by
+:func:`theme_tables`, so that no hidden count can be recovered from any of them, and quotes
+come only from themes and groups at or above the quote threshold.
 
 Input shape
 -----------
@@ -30,7 +32,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import vocab
-from analysis.stats.proportions import suppress, wilson_ci
+from analysis.present.disclosure import (
+    CellSystem,
+    DisclosureRule,
+    as_rule,
+    publish_counts,
+    quote_allowed,
+)
+from analysis.stats.proportions import wilson_ci
 
 #: Plain-English bands for the share of respondents raising a theme (lower bound inclusive).
 #: Exactly half is "a substantial minority": "most" means over half.
@@ -174,7 +183,7 @@ def non_answer_kinds(themed: pd.DataFrame, *, question_id: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- prevalence
-def theme_table(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str, threshold: int,
+def theme_table(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str, threshold: int | DisclosureRule,
                 alpha: float = 0.05, respondent_column: str = "respondent_id") -> pd.DataFrame:
     """Respondents raising each theme in answer to one question, with Wilson intervals.
 
@@ -185,7 +194,11 @@ def theme_table(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str,
     question_id
         The open question.
     threshold
-        Suppression threshold: the whole table is blanked when fewer respondents answered.
+        Disclosure rule (:func:`analysis.present.disclosure.rule_from_config`) or a bare
+        suppression threshold: a row of 1..threshold-1 respondents is hidden (count, percentage,
+        interval, band), the whole table when fewer respondents answered, and further rows when
+        a hidden one could be worked out from the base. Use :func:`theme_tables` for a report,
+        which suppresses a question's tables together.
     alpha
         1 - confidence level.
 
@@ -195,10 +208,94 @@ def theme_table(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str,
         One row per theme raised (largest first), then an "Unassigned" row and an
         "Excluded by reviewer" row when they have members. Columns: ``question_id,
         theme_id, label, key_words, n, base, pct, ci_low, ci_high, band, reviewed,
-        reviewer, reviewed_on, split_note, merged_from, status, row_type, suppressed``.
+        reviewer, reviewed_on, split_note, merged_from, status, row_type, suppressed``
+        (``base`` missing when the whole question is suppressed).
     """
+    return theme_tables(themed, themes, question_id=question_id, group_columns=(), threshold=threshold,
+                        alpha=alpha, respondent_column=respondent_column)["table"]
+
+
+def theme_tables(latest: pd.DataFrame, themes: pd.DataFrame, *, question_id: str,
+                 group_columns: Sequence[str] = ("respondent_type", "borough"),
+                 threshold: int | DisclosureRule, themed: pd.DataFrame | None = None,
+                 wave_column: str = "wave", alpha: float = 0.05,
+                 respondent_column: str = "respondent_id") -> dict[str, pd.DataFrame]:
+    """A question's published theme tables, suppressed together as one linked set.
+
+    The tables share one :class:`analysis.present.disclosure.CellSystem`: the theme table's rows
+    (themes, unassigned, excluded) add up to its base; in each by-group table every theme's
+    count adds up over the groups to the theme table's count, the groups' bases add up to the
+    base, and a group's theme counts are part of its base; the by-wave table's latest wave is the
+    theme table itself. Secondary suppression runs over all of them, so no hidden count can be
+    recovered by subtracting one published table from another.
+
+    Parameters
+    ----------
+    latest
+        Comments of the question's latest wave (what the theme table counts).
+    themes
+        Reviewed themes.
+    question_id
+        The open question.
+    group_columns
+        Columns for :func:`theme_by_group` tables.
+    threshold
+        Disclosure rule or bare suppression threshold.
+    themed
+        All waves' comments, for the by-wave table (:func:`theme_trend`); None to skip it.
+    wave_column, alpha, respondent_column
+        As the single-table functions.
+
+    Returns
+    -------
+    dict[str, pd.DataFrame]
+        ``"table"`` (:func:`theme_table`), ``"by_<column>"`` (:func:`theme_by_group`) and, when
+        ``themed`` is given, ``"by_wave"`` (:func:`theme_trend`).
+    """
+    rule = as_rule(threshold)
     info = _theme_info(themes)
-    q = _substantive(themed[themed["question_id"] == question_id])
+    system = CellSystem()
+    table_counts = _table_counts(latest, info, question_id, respondent_column)
+    table_ids, table_base = _table_cells(system, table_counts)
+    theme_cell = {int(t): i for t, i, kind in zip(table_counts["theme_id"].fillna(-99), table_ids,
+                                                   table_counts["row_type"], strict=True) if kind == "theme"}
+    built: dict[str, tuple[pd.DataFrame, list[int], str]] = {}
+    for column in group_columns:
+        counts = _group_counts(latest, info, question_id, column, respondent_column)
+        ids = _group_cells(system, counts, f"by_{column}", theme_cell, table_base)
+        built[f"by_{column}"] = (counts, ids, column)
+    if themed is not None:
+        frame = themed.assign(_wave=themed[wave_column])
+        counts = _group_counts(frame, info, question_id, "_wave", respondent_column)
+        latest_waves = set(latest.loc[latest["question_id"] == question_id, wave_column].dropna().astype(str))
+        same = len(latest_waves) == 1 and counts["group"].astype(str).isin(latest_waves)
+        ids = _group_cells(system, counts, "by_wave", None, None)
+        if len(latest_waves) == 1:
+            for row, cell in zip(counts.itertuples(), ids, strict=True):
+                if not bool(same[row.Index]):
+                    continue
+                if row.kind == "base":
+                    system.add_equal(table_base, cell)
+                elif int(row.theme_id) in theme_cell:
+                    # The latest wave of the trend is the theme table: the same number in two tables.
+                    system.add_equal(theme_cell[int(row.theme_id)], cell)
+        built["by_wave"] = (counts, ids, "_wave")
+    hidden = system.solve(rule)
+    out = {"table": _table_publish(table_counts, hidden[table_ids], bool(hidden[table_base]), rule, alpha,
+                                   question_id)}
+    for name, (counts, ids, column) in built.items():
+        published = _group_publish(counts, hidden[ids], rule, alpha, question_id, column)
+        if name == "by_wave":
+            published = published.drop(columns="group_column").rename(columns={"group": "wave"})
+            published["wave"] = pd.to_numeric(published["wave"], errors="coerce").astype("Int64")
+            published = published.sort_values(["theme_id", "wave"]).reset_index(drop=True)
+        out[name] = published
+    return out
+
+
+def _table_counts(frame: pd.DataFrame, info: pd.DataFrame, question_id: str, respondent_column: str) -> pd.DataFrame:
+    """Raw (unsuppressed) respondents per theme, unassigned and excluded row; ``attrs["base"]``."""
+    q = _substantive(frame[frame["question_id"] == question_id])
     base = int(q[respondent_column].nunique())
     excluded = _excluded(q)
     kept = q[~excluded]
@@ -221,53 +318,150 @@ def theme_table(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str,
     if n_excluded:
         rows.append({"theme_id": pd.NA, "label": EXCLUDED_ROW_LABEL, "key_words": "", "n": n_excluded,
                      "row_type": "excluded by reviewer", "reviewed": True})
-    columns = ["question_id", "theme_id", "label", "key_words", "n", "base", "pct", "ci_low", "ci_high",
-               "band", "reviewed", "reviewer", "reviewed_on", "split_note", "merged_from", "status", "row_type"]
-    table = pd.DataFrame(rows, columns=[c for c in columns if c not in ("question_id", "base", "pct", "ci_low",
-                                                                        "ci_high", "band")])
-    table.insert(0, "question_id", question_id)
-    table["base"] = base
+    table = pd.DataFrame(rows, columns=["theme_id", "label", "key_words", "n", "reviewed", "reviewer", "reviewed_on",
+                                        "split_note", "merged_from", "status", "row_type"])
     table["theme_id"] = table["theme_id"].astype("Int64")
+    table["n"] = table["n"].astype("int64")
     table["reviewed"] = table["reviewed"].fillna(False).astype(bool)
-    table = _with_ci(table, alpha)
-    table["band"] = table["pct"].map(prevalence_band).where(table["row_type"] == "theme")
-    table = suppress(table, "base", threshold, value_columns=_VALUE_COLUMNS)
-    table.loc[table["suppressed"], "band"] = pd.NA
-    return table.loc[:, [*columns, "suppressed"]].reset_index(drop=True)
+    table.attrs["base"] = base
+    return table
 
 
-def theme_by_group(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str, group_column: str,
-                   threshold: int, alpha: float = 0.05, respondent_column: str = "respondent_id") -> pd.DataFrame:
-    """Theme prevalence within each group (respondent type, borough, ...), small groups suppressed.
+def _add_partition(system: CellSystem, total: int, parts: Sequence[int]) -> None:
+    """Record ``total = sum(parts) (+ an unpublished remainder)`` when the parts fit in the total.
 
-    The base of each cell is the group's respondents with a substantive answer; a group
-    with fewer than ``threshold`` such respondents has every number blanked. A missing
-    group value is shown as "Not recorded".
-
-    Returns
-    -------
-    pd.DataFrame
-        ``question_id, group_column, group, theme_id, label, n, base, pct, ci_low, ci_high,
-        suppressed``: every theme raised in the question x every group (zeros included).
+    They do not when one respondent is counted in several parts (several waves' answers), and then
+    no subtraction gives an exact count either.
     """
-    info = _theme_info(themes)
-    q = _substantive(themed[themed["question_id"] == question_id]).copy()
+    if sum(system.values[p] for p in parts) <= system.values[total]:
+        system.add_sum(total, parts)
+
+
+def _table_cells(system: CellSystem, counts: pd.DataFrame) -> tuple[list[int], int]:
+    """Add a theme table to the cell system; returns its rows' ids and its base's id."""
+    ids = system.cells(counts["n"], [("themes", str(r)) for r in counts["label"]])
+    base = system.cell(counts.attrs["base"], ("themes", "base"), fixed=True)
+    system.depend(base, ids)
+    _add_partition(system, base, ids)
+    return ids, base
+
+
+def _group_counts(frame: pd.DataFrame, info: pd.DataFrame, question_id: str, group_column: str,
+                  respondent_column: str) -> pd.DataFrame:
+    """Raw respondents per group x theme and per group (``kind`` "theme" or "base"), unsuppressed."""
+    q = _substantive(frame[frame["question_id"] == question_id]).copy()
     q["group"] = q[group_column].astype("string").fillna(NOT_RECORDED)
     bases = q.groupby("group")[respondent_column].nunique()
     kept = q[~_excluded(q) & (q["theme_id"] > 0)]
     counts = kept.groupby(["group", "theme_id"])[respondent_column].nunique()
     theme_ids = counts.index.get_level_values("theme_id").unique().sort_values()
     grid = pd.MultiIndex.from_product([bases.index, theme_ids], names=["group", "theme_id"])
-    table = counts.reindex(grid, fill_value=0).rename("n").reset_index()
+    cells = counts.reindex(grid, fill_value=0).rename("n").reset_index()
+    cells["kind"] = "theme"
+    base_rows = pd.DataFrame({"group": bases.index, "theme_id": pd.NA, "n": bases.to_numpy(), "kind": "base"})
+    table = pd.concat([cells, base_rows], ignore_index=True)
+    table["theme_id"] = table["theme_id"].astype("Int64")
+    table["n"] = table["n"].astype("int64")
     table["base"] = table["group"].map(bases).astype("int64")
-    table["label"] = table["theme_id"].map(lambda t: info["label"].get(t, f"Theme {t}"))
-    table = _with_ci(table, alpha)
-    table.insert(0, "group_column", group_column)
+    table["label"] = table["theme_id"].map(lambda t: info["label"].get(t, f"Theme {t}") if pd.notna(t) else pd.NA)
+    return table
+
+
+def _group_cells(system: CellSystem, counts: pd.DataFrame, name: str, theme_cell: dict[int, int] | None,
+                 table_base: int | None) -> list[int]:
+    """Add a by-group table: theme counts within each group's base, and over groups to the theme table."""
+    ids = system.cells(counts["n"], [(name, str(g), "base" if k == "base" else int(t))
+                                     for g, t, k in zip(counts["group"], counts["theme_id"], counts["kind"],
+                                                        strict=True)])
+    base_of = {g: i for g, k, i in zip(counts["group"], counts["kind"], ids, strict=True) if k == "base"}
+    for group, base in base_of.items():
+        members = [i for g, k, i in zip(counts["group"], counts["kind"], ids, strict=True)
+                   if g == group and k == "theme"]
+        system.depend(base, members)
+        _add_partition(system, base, members)
+    if table_base is not None:
+        _add_partition(system, table_base, list(base_of.values()))
+    for tid, cell in (theme_cell or {}).items():
+        members = [i for t, k, i in zip(counts["theme_id"], counts["kind"], ids, strict=True)
+                   if k == "theme" and pd.notna(t) and int(t) == tid]
+        if members:
+            _add_partition(system, cell, members)
+    return ids
+
+
+def _published_stats(n: pd.Series, base: pd.Series, alpha: float) -> pd.DataFrame:
+    """Share and Wilson interval from counts as printed (missing where either is hidden)."""
+    n_f = n.astype("Float64").astype(float).to_numpy()
+    b_f = base.astype("Float64").astype(float).to_numpy()
+    ok = ~np.isnan(n_f) & ~np.isnan(b_f) & (np.nan_to_num(b_f) > 0)
+    safe_n, safe_b = np.where(ok, n_f, 0.0), np.where(ok, b_f, 0.0)
+    low, high = wilson_ci(safe_n, safe_b, alpha=alpha)
+    pct = np.where(ok, safe_n / np.where(ok, safe_b, 1.0), np.nan)
+    return pd.DataFrame({"pct": np.where(ok, pct, np.nan), "ci_low": np.where(ok, low, np.nan),
+                         "ci_high": np.where(ok, high, np.nan)}, index=n.index)
+
+
+def _table_publish(counts: pd.DataFrame, hidden: np.ndarray, base_hidden: bool, rule: DisclosureRule,
+                   alpha: float, question_id: str) -> pd.DataFrame:
+    """The published theme table: counts as printed, percentages and bands from those."""
+    table = counts.copy()
     table.insert(0, "question_id", question_id)
-    table = suppress(table, "base", threshold, value_columns=_VALUE_COLUMNS + ["base"])
+    table["n"] = publish_counts(counts["n"], hidden, rule).to_numpy()
+    base = publish_counts([counts.attrs["base"]], [base_hidden], rule).iloc[0]
+    table["base"] = pd.array([base] * len(table), dtype="Float64")
+    table = pd.concat([table, _published_stats(table["n"], table["base"], alpha)], axis=1)
+    for col in _VALUE_COLUMNS:
+        table[col] = table[col].astype("Float64")
+    table["band"] = table["pct"].astype(float).map(prevalence_band).where(table["row_type"] == "theme")
+    table["suppressed"] = np.asarray(hidden, dtype=bool)
+    columns = ["question_id", "theme_id", "label", "key_words", "n", "base", "pct", "ci_low", "ci_high",
+               "band", "reviewed", "reviewer", "reviewed_on", "split_note", "merged_from", "status", "row_type",
+               "suppressed"]
+    return table.loc[:, columns].reset_index(drop=True)
+
+
+def _group_publish(counts: pd.DataFrame, hidden: np.ndarray, rule: DisclosureRule, alpha: float,
+                   question_id: str, group_column: str) -> pd.DataFrame:
+    """The published by-group table: theme cells with the group's printed base and figures from those."""
+    hidden = np.asarray(hidden, dtype=bool)
+    table = counts.copy()
+    table["n"] = publish_counts(counts["n"], hidden, rule).to_numpy()
+    is_base = (table["kind"] == "base").to_numpy()
+    base_of = dict(zip(table.loc[is_base, "group"], table.loc[is_base, "n"], strict=True))
+    cells = table.loc[~is_base].copy()
+    cells["base"] = pd.array([base_of[g] for g in cells["group"]], dtype="Float64")
+    cells = pd.concat([cells, _published_stats(cells["n"], cells["base"], alpha)], axis=1)
+    for col in [*_VALUE_COLUMNS, "base"]:
+        cells[col] = cells[col].astype("Float64")
+    cells["suppressed"] = hidden[~is_base]
+    cells.insert(0, "group_column", group_column)
+    cells.insert(0, "question_id", question_id)
     cols = ["question_id", "group_column", "group", "theme_id", "label", "n", "base", "pct", "ci_low",
             "ci_high", "suppressed"]
-    return table.loc[:, cols].sort_values(["group", "theme_id"]).reset_index(drop=True)
+    return cells.loc[:, cols].sort_values(["group", "theme_id"]).reset_index(drop=True)
+
+
+def theme_by_group(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str, group_column: str,
+                   threshold: int | DisclosureRule, alpha: float = 0.05,
+                   respondent_column: str = "respondent_id") -> pd.DataFrame:
+    """Theme prevalence within each group (respondent type, borough, ...), small numbers suppressed.
+
+    The base of each cell is the group's respondents with a substantive answer; a group
+    with fewer than ``threshold`` such respondents has every number blanked, a cell of
+    1..threshold-1 respondents is blanked, and secondary suppression hides further cells so
+    that none can be recovered from the group's base or from the question's theme table
+    (which this table is checked against, as it is published beside it). A missing group
+    value is shown as "Not recorded".
+
+    Returns
+    -------
+    pd.DataFrame
+        ``question_id, group_column, group, theme_id, label, n, base, pct, ci_low, ci_high,
+        suppressed``: every theme raised in the question x every group (zeros included);
+        ``base`` is missing for a hidden group.
+    """
+    return theme_tables(themed, themes, question_id=question_id, group_columns=(group_column,),
+                        threshold=threshold, alpha=alpha, respondent_column=respondent_column)[f"by_{group_column}"]
 
 
 def group_heatmap_matrix(by_group: pd.DataFrame) -> pd.DataFrame:
@@ -294,7 +488,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
-def select_quotes(themed: pd.DataFrame, *, threshold: int, max_quotes: int = 3,
+def select_quotes(themed: pd.DataFrame, *, threshold: int | DisclosureRule, max_quotes: int = 3,
                   cell_columns: Sequence[str] = ("respondent_type", "borough"),
                   scope_columns: Sequence[str] = ("question_id", "wave"), min_words: int = 8,
                   max_words: int = 60, relevance_column: str = "probability",
@@ -303,10 +497,12 @@ def select_quotes(themed: pd.DataFrame, *, threshold: int, max_quotes: int = 3,
     """Representative, de-identified quotes per theme, never from a small group.
 
     A comment is eligible when it is in a reported theme (id > 0, not excluded), has
-    ``min_words`` to ``max_words`` words, and its respondent's cell (``cell_columns``, e.g.
-    respondent type x borough, plus any equality column shown beside quotes) within its
-    scope (``scope_columns``: the question and wave it answered) has at least ``threshold``
-    respondents. Quotes are picked greedily by maximal marginal relevance: closeness to the
+    ``min_words`` to ``max_words`` words, its theme was raised by at least the quote threshold
+    of respondents within its scope (``scope_columns``: the question and wave it answered), and
+    its respondent's cell (``cell_columns``, e.g. respondent type x borough, plus any equality
+    column shown beside quotes) within that scope has at least that many respondents
+    (:func:`analysis.present.disclosure.quote_allowed`; ``threshold`` is the rule or a bare
+    threshold). Quotes are picked greedily by maximal marginal relevance: closeness to the
     theme centroid (``relevance_column``) minus ``diversity`` x the highest similarity to a
     quote already picked (cosine of ``embeddings`` rows when given, else word overlap);
     near-duplicates (word overlap above ``max_overlap``) and a second quote from the same
@@ -328,10 +524,12 @@ def select_quotes(themed: pd.DataFrame, *, threshold: int, max_quotes: int = 3,
     frame = themed.reset_index(drop=True)
     present_scope = [c for c in scope_columns if c in frame.columns]
     sizes = cell_sizes(frame, [*present_scope, *cell_columns])
+    in_theme = (frame["theme_id"] > 0) & ~_excluded(frame)
+    theme_sizes = cell_sizes(frame.assign(_theme=frame["theme_id"].where(in_theme, -99)), [*present_scope, "_theme"])
     eligible = (
-        (frame["theme_id"] > 0) & ~_excluded(frame)
+        in_theme
         & frame["n_words"].between(min_words, max_words)
-        & (sizes >= threshold)
+        & quote_allowed(theme_sizes, sizes, threshold)
         & frame["text"].notna()
     )
     candidates = frame[eligible]
@@ -373,25 +571,27 @@ def select_quotes(themed: pd.DataFrame, *, threshold: int, max_quotes: int = 3,
 
 
 # --------------------------------------------------------------------------- change over waves
-def theme_trend(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str, threshold: int,
+def theme_trend(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: str, threshold: int | DisclosureRule,
                 wave_column: str = "wave", alpha: float = 0.05,
                 respondent_column: str = "respondent_id") -> pd.DataFrame:
     """Prevalence of each theme in each wave (base: that wave's substantive answers).
+
+    Suppressed as :func:`theme_by_group` with the wave as the group, and checked against the
+    latest wave's theme table (the same numbers), so that neither reveals a cell the other hides.
 
     Returns
     -------
     pd.DataFrame
         ``question_id, wave, theme_id, label, n, base, pct, ci_low, ci_high, suppressed``.
     """
-    table = theme_by_group(themed.assign(_wave=themed[wave_column]), themes, question_id=question_id,
-                           group_column="_wave", threshold=threshold, alpha=alpha,
-                           respondent_column=respondent_column)
-    table = table.drop(columns="group_column").rename(columns={"group": "wave"})
-    table["wave"] = pd.to_numeric(table["wave"], errors="coerce").astype("Int64")
-    return table.sort_values(["theme_id", "wave"]).reset_index(drop=True)
+    q = themed[themed["question_id"] == question_id]
+    latest = q[q[wave_column] == q[wave_column].max()] if len(q) else q
+    return theme_tables(latest, themes, question_id=question_id, group_columns=(), threshold=threshold,
+                        themed=themed, wave_column=wave_column, alpha=alpha,
+                        respondent_column=respondent_column)["by_wave"]
 
 
-def prevalence_change(trend: pd.DataFrame, *, wave_from: int, wave_to: int, threshold: int,
+def prevalence_change(trend: pd.DataFrame, *, wave_from: int, wave_to: int, threshold: int | DisclosureRule,
                       alpha: float = 0.05) -> pd.DataFrame:
     """Change in each theme's prevalence between two waves, with a Newcombe CI and a test.
 
@@ -404,7 +604,8 @@ def prevalence_change(trend: pd.DataFrame, *, wave_from: int, wave_to: int, thre
     pd.DataFrame
         ``question_id, theme_id, label, wave_from, wave_to, pct_from, pct_to, difference
         (wave_to minus wave_from, proportion), ci_low, ci_high, p_value, p_holm, method,
-        suppressed`` (True when either wave's base is under the threshold).
+        suppressed`` (True when either wave's count is hidden: the difference, interval and
+        test of a hidden count would reveal it). Computed from the counts as published.
     """
     from statsmodels.stats.multitest import multipletests
 
@@ -418,8 +619,9 @@ def prevalence_change(trend: pd.DataFrame, *, wave_from: int, wave_to: int, thre
     if not ids:
         return pd.DataFrame(columns=cols)
     a, b = a.loc[ids], b.loc[ids]
-    # Counts are blanked in suppressed rows, so rebuild the bases from the unsuppressed ones only.
-    small = (a["suppressed"].to_numpy(bool) | b["suppressed"].to_numpy(bool))
+    # Counts are blanked in suppressed rows, so test only pairs whose counts are both published.
+    small = (a["suppressed"].to_numpy(bool) | b["suppressed"].to_numpy(bool)
+             | a["n"].isna().to_numpy(bool) | b["n"].isna().to_numpy(bool))
     x2, n2 = a["n"].astype(float).fillna(0).to_numpy(), a["base"].astype(float).fillna(0).to_numpy()
     x1, n1 = b["n"].astype(float).fillna(0).to_numpy(), b["base"].astype(float).fillna(0).to_numpy()
     result = pd.DataFrame({"estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
@@ -474,18 +676,23 @@ def theme_sentences(table: pd.DataFrame, *, question_label: str, max_themes: int
     themes = table[table["row_type"] == "theme"]
     if themes.empty:
         return [f"No themes were found in answers to '{question_label}'."]
-    if bool(themes["suppressed"].iloc[0]):
+    if table["base"].isna().all():
         return [f"Too few people answered '{question_label}' to report themes (fewer than the "
                 "suppression threshold)."]
     base = int(table["base"].iloc[0])
     out = [f"{base} respondents gave a substantive answer to '{question_label}'."]
-    for r in themes.head(max_themes).itertuples():
+    shown = themes[~themes["suppressed"]]
+    for r in shown.head(max_themes).itertuples():
         notes = ["reviewed by an analyst"] if r.reviewed else []
         if isinstance(r.split_note, str) and r.split_note:
             notes.append("a split has been requested")
         mark = f" ({'; '.join(notes)})" if notes else ""
         out.append(f"'{r.label}'{mark} was {_band_phrase(r.band)}: {int(r.n)} of {base} "
                    f"({_pct(r.pct)}, 95% CI {_pct(r.ci_low)} to {_pct(r.ci_high)}).")
+    hidden = int(themes["suppressed"].sum())
+    if hidden and len(shown) < max_themes:
+        out.append(f"{hidden} further theme{'s were' if hidden > 1 else ' was'} raised by too few people to "
+                   "report separately.")
     return out
 
 
@@ -543,20 +750,25 @@ def alt_theme_sizes(table: pd.DataFrame, question_label: str) -> str:
 
 
 def plot_group_heatmap(by_group: pd.DataFrame, *, title: str | None = None, max_themes: int = 12) -> Any:
-    """Theme x group heatmap of percentages; suppressed groups drawn hatched and labelled."""
+    """Theme x group heatmap of percentages, drawn from the suppressed table only.
+
+    Each group is labelled with its (published) base, so no percentage appears without one;
+    hidden cells are hatched and hidden groups marked with an asterisk.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
     order = (by_group[~by_group["suppressed"]].groupby("label")["n"].sum().sort_values(ascending=False)
              .head(max_themes).index)
     matrix = group_heatmap_matrix(by_group).reindex(index=list(order))
-    suppressed_groups = set(by_group.loc[by_group["suppressed"], "group"])
+    suppressed_groups = set(suppressed_groups_of(by_group))
+    bases = by_group.groupby("group")["base"].first()
     fig, ax = plt.subplots(figsize=(1.0 * max(matrix.shape[1], 3) + 4, 0.45 * max(matrix.shape[0], 2) + 2))
     data = np.ma.masked_invalid(matrix.to_numpy() * 100)
     image = ax.imshow(data, aspect="auto", cmap="Blues", vmin=0, vmax=max(float(np.nanmax(data)) if data.count() else 1, 1))
-    for j, group in enumerate(matrix.columns):
-        if group in suppressed_groups:
-            for i in range(matrix.shape[0]):
+    for j in range(matrix.shape[1]):
+        for i in range(matrix.shape[0]):
+            if np.isnan(matrix.iat[i, j]):
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#AEB7BD",
                                        linewidth=0))
     for i in range(matrix.shape[0]):
@@ -565,12 +777,13 @@ def plot_group_heatmap(by_group: pd.DataFrame, *, title: str | None = None, max_
             if not np.isnan(value):
                 ax.text(j, i, f"{100 * value:.0f}", ha="center", va="center", fontsize=8,
                         color="white" if 100 * value > 0.6 * float(np.nanmax(data)) else "black")
-    ax.set_xticks(range(matrix.shape[1]), [str(c) + (" *" if c in suppressed_groups else "")
-                                          for c in matrix.columns], rotation=40, ha="right")
+    ax.set_xticks(range(matrix.shape[1]), [f"{c} *" if c in suppressed_groups or pd.isna(bases.get(c))
+                                          else f"{c} (n={int(bases[c])})" for c in matrix.columns],
+                  rotation=40, ha="right")
     ax.set_yticks(range(matrix.shape[0]), list(matrix.index))
     fig.colorbar(image, ax=ax, label="% of group's respondents")
-    if suppressed_groups:
-        fig.text(0.01, 0.005, "* hatched: fewer respondents than the suppression threshold; not shown.",
+    if np.isnan(matrix.to_numpy()).any():
+        fig.text(0.01, 0.005, "Hatched: not shown, to protect small numbers of people (* whole group).",
                  fontsize=8)
     if title:
         ax.set_title(title, loc="left")
@@ -582,9 +795,10 @@ def plot_group_heatmap(by_group: pd.DataFrame, *, title: str | None = None, max_
 def alt_group_heatmap(by_group: pd.DataFrame, question_label: str, group_name: str) -> str:
     """Alt text for :func:`plot_group_heatmap`."""
     shown = by_group[~by_group["suppressed"]]
-    hidden = sorted(set(by_group.loc[by_group["suppressed"], "group"]))
+    hidden = suppressed_groups_of(by_group)
     text = (f"Heatmap of the share of respondents raising each theme in answers to '{question_label}', "
-            f"by {group_name}: {shown['group'].nunique()} groups shown.")
+            f"by {group_name}: {by_group.loc[by_group['base'].notna(), 'group'].nunique()} groups shown, "
+            f"{int(by_group['suppressed'].sum())} cells hidden to protect small numbers.")
     if len(shown):
         top = shown.sort_values("pct", ascending=False).iloc[0]
         text += f" Highest cell: {top['label']} among {top['group']} ({_pct(top['pct'])})."
@@ -631,7 +845,7 @@ def alt_theme_trends(trend: pd.DataFrame, question_label: str) -> str:
 
 
 def document_map_html(coords: np.ndarray, themed: pd.DataFrame, themes: pd.DataFrame, *,
-                      threshold: int, title: str) -> str | None:
+                      threshold: int | DisclosureRule, title: str) -> str | None:
     """An offline interactive map of comments (plotly, script embedded, no CDN).
 
     Only comments whose respondent cell (question, wave, respondent type, borough) holds at
@@ -647,7 +861,7 @@ def document_map_html(coords: np.ndarray, themed: pd.DataFrame, themes: pd.DataF
 
     frame = themed.reset_index(drop=True)
     cells = [c for c in ("question_id", "wave", "respondent_type", "borough") if c in frame.columns]
-    keep = (cell_sizes(frame, cells) >= threshold) & (frame["theme_id"] > 0) & ~_excluded(frame)
+    keep = (cell_sizes(frame, cells) >= as_rule(threshold).quote_threshold) & (frame["theme_id"] > 0) & ~_excluded(frame)
     if not keep.any():
         return None
     labels = _theme_info(themes)["label"]
@@ -660,9 +874,14 @@ def document_map_html(coords: np.ndarray, themed: pd.DataFrame, themes: pd.DataF
     return fig.to_html(include_plotlyjs="inline", full_html=False)
 
 
+def suppressed_groups_of(by_group: pd.DataFrame) -> list[str]:
+    """Groups whose base is hidden (every number of the group suppressed)."""
+    return sorted(set(by_group.loc[by_group["base"].isna(), "group"].astype(str)))
+
+
 def suppressed_groups(by_group: pd.DataFrame) -> list[str]:
-    """Groups whose numbers were suppressed in a :func:`theme_by_group` table."""
-    return sorted(set(by_group.loc[by_group["suppressed"], "group"].astype(str)))
+    """Groups whose numbers were all suppressed (their base is hidden) in a :func:`theme_by_group` table."""
+    return suppressed_groups_of(by_group)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -703,7 +922,7 @@ def headline_metrics(themed: pd.DataFrame, table: pd.DataFrame, *, question_id: 
     -------
     dict
         ``n_comments, n_non_answers`` (theme -2), ``n_very_short,
-        share_non_answer`` (0..1), ``n_respondents_substantive, n_themes`` (reported themes),
+        non_answer_share`` (0..1), ``n_respondents_substantive, n_themes`` (reported themes),
         ``outlier_share`` (0..1), ``n_excluded_by_reviewer, suppressed`` and ``top_themes``:
         up to ``top`` of ``{theme_id, label, n, pct, ci_low, ci_high`` (percent, 0..100, as the
         report reads them), ``band, reviewed, reviewer, reviewed_on}``.
@@ -711,7 +930,8 @@ def headline_metrics(themed: pd.DataFrame, table: pd.DataFrame, *, question_id: 
     summary = answer_summary(themed, questions=[question_id]).iloc[0]
     themes_only = table[table["row_type"] == "theme"]
     excluded = table.loc[table["row_type"] == "excluded by reviewer", "n"]
-    suppressed = bool(table["suppressed"].any()) if len(table) else False
+    suppressed = bool(table["base"].isna().all()) if len(table) else False
+    themes_only = themes_only[~themes_only["suppressed"]]
     tops = [] if suppressed else [
         {"theme_id": int(r.theme_id), "label": str(r.label), "n": int(r.n), "pct": 100 * float(r.pct),
          "ci_low": 100 * float(r.ci_low), "ci_high": 100 * float(r.ci_high), "band": r.band,
@@ -724,29 +944,34 @@ def headline_metrics(themed: pd.DataFrame, table: pd.DataFrame, *, question_id: 
         "n_comments": int(summary["n_comments"]),
         "n_non_answers": int(summary["n_non_answers"]),
         "n_very_short": int(summary["n_very_short"]),
-        "share_non_answer": float(summary["share_non_answer"]),
+        # Recorded results name shares "*_share" (analysis.core.results); the answers table keeps its column name.
+        "non_answer_share": float(summary["share_non_answer"]),
         "n_respondents_substantive": int(summary["n_respondents_substantive"]),
-        "n_themes": int(len(themes_only)),
+        "n_themes": int((table["row_type"] == "theme").sum()),
         "outlier_share": outlier_share(themed, question_id=question_id),
-        "n_excluded_by_reviewer": int(excluded.iloc[0]) if len(excluded) and not suppressed else 0,
+        "n_excluded_by_reviewer": (int(excluded.iloc[0]) if len(excluded) and pd.notna(excluded.iloc[0])
+                                   else (None if len(excluded) else 0)),
         "suppressed": suppressed,
         "top_themes": tops,
     }
 
 
 def format_theme_table(table: pd.DataFrame) -> pd.DataFrame:
-    """A reader-facing version of :func:`theme_table`: words, whole percentages, review marks.
+    """A reader-facing version of :func:`theme_table`: words, percentages to one decimal, review marks.
+
+    One decimal, not whole percentages: 9.6% rounded to "10%" would sit beside the band
+    "a few (under 10%)" and the words would contradict the number.
 
     Suppressed rows read "suppressed (fewer than the threshold)" rather than blanks.
     """
     def ci(r: pd.Series) -> str:
-        return "" if pd.isna(r["ci_low"]) else f"{100 * r['ci_low']:.0f}% to {100 * r['ci_high']:.0f}%"
+        return "" if pd.isna(r["ci_low"]) else f"{100 * r['ci_low']:.1f}% to {100 * r['ci_high']:.1f}%"
 
     out = pd.DataFrame({
         "Theme": table["label"].astype(str),
         "Key words": table["key_words"].fillna("").astype(str),
         "Respondents": table["n"].map(lambda v: "suppressed" if pd.isna(v) else f"{int(v)}"),
-        "%": table["pct"].map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%"),
+        "%": table["pct"].map(lambda v: "" if pd.isna(v) else f"{100 * v:.1f}%"),
         "95% CI": table.apply(ci, axis=1),
         "How many": table["band"].fillna("").astype(str),
         "Reviewed": [
