@@ -35,7 +35,7 @@ report: $(STAMP) ## Run the whole example cycle and build reports/example/index.
 test: $(STAMP) ## Run the full test suite (notebooks included)
 	$(PY) -m pytest
 
-test-fast: $(STAMP) ## Run the tests that do not execute notebooks or fit models
+test-fast: $(STAMP) ## Quick lane: skip tests marked slow (notebooks, model fits, clusters, real data at scale, subprocesses, browser)
 	$(PY) -m pytest -m "not slow"
 
 lab: $(STAMP) ## Open JupyterLab on the project's kernel

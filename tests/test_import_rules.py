@@ -75,6 +75,7 @@ def test_every_subpackage_has_a_layer() -> None:
     assert found == set(LAYERS)
 
 
+@pytest.mark.slow
 def test_no_module_breaks_the_one_way_import_rule() -> None:
     assert forbidden_imports() == []
 

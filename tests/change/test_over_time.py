@@ -215,6 +215,7 @@ def synthetic() -> tuple[pd.DataFrame, change.ChangeAnalysis]:
     return answers, result
 
 
+@pytest.mark.slow
 def test_results_table_contract(synthetic):
     _, result = synthetic
     res = result.results
@@ -263,6 +264,7 @@ def test_planted_effects_found_and_flat_item_not_flagged(synthetic):
     assert gap["p_adjusted"] < 0.05 and gap["ci_low"] < 17 < gap["ci_high"]
 
 
+@pytest.mark.slow
 def test_gee_used_automatically_for_repeated_people(synthetic):
     answers, result = synthetic
     assert change.has_repeated_respondents(answers)
@@ -309,6 +311,7 @@ def test_weighted_estimates_use_kish_effective_n():
     assert "design-effect adjusted" in diff["method"]
 
 
+@pytest.mark.slow
 def test_small_cells_are_suppressed_in_table_and_sentences():
     responses = make_responses(seed=4, waves=(2023, 2024, 2025), n_per_group=(60, 60))
     # Keep only 6 experts by experience in 2025: below the threshold of 10.
@@ -393,6 +396,7 @@ def _write_csv(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_cli_respondent_level(tmp_path, capsys):
     path = _write_csv(tmp_path)
     code = cli.main(["change", str(path), "--wave-column", "wave", "--outcome-column", "answer", "--group-column",
@@ -408,6 +412,7 @@ def test_cli_respondent_level(tmp_path, capsys):
     assert (tmp_path / "out" / "figures" / "likert_answer.alt.txt").read_text().startswith("Diverging")
 
 
+@pytest.mark.slow
 def test_cli_errors_name_file_and_column(tmp_path, capsys):
     path = _write_csv(tmp_path)
     code = cli.main(["change", str(path), "--wave-column", "Wave", "--outcome-column", "answer", "--out", str(tmp_path)])
@@ -423,6 +428,7 @@ def test_cli_errors_name_file_and_column(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- real data and the example cycle
 @pytest.mark.shared
+@pytest.mark.slow
 def test_real_staff_survey_through_function_and_cli(tmp_path, capsys):
     if not STAFF_SURVEY_CSV.exists():
         pytest.skip(f"real NHS Staff Survey table not present at {STAFF_SURVEY_CSV}")
@@ -454,6 +460,7 @@ def test_real_staff_survey_through_function_and_cli(tmp_path, capsys):
     assert "weighting method differs" in (tmp_path / "staff" / "sentences.md").read_text()
 
 
+@pytest.mark.slow
 def test_example_cycle_recovers_planted_effects():
     from analysis.clean.pipeline import clean_cycle, read_inputs
     from analysis.core.config import load_config
@@ -608,6 +615,7 @@ def _generated_runs():
 
 
 @pytest.mark.parametrize("name", ["respondents", "respondents, flat", "aggregate", "large n"])
+@pytest.mark.slow
 def test_words_never_contradict_the_interval_on_generated_data(name):
     _, responses, cells = next(run for run in _generated_runs() if run[0] == name)
     answers = None

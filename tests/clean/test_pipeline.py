@@ -77,6 +77,7 @@ def small_cycle(tmp_path, example_config_dict):
     return load_config(write_config(tmp_path, data))
 
 
+@pytest.mark.slow
 def test_every_row_is_accounted_for(small_cycle) -> None:
     result = clean.run_cleaning(small_cycle)
     rec = result.reconciliation.set_index("source_file")
@@ -235,6 +236,7 @@ def test_validate_lists_problems_with_location(small_cycle) -> None:
     assert any("approx 20" in p for p in problems)
 
 
+@pytest.mark.slow
 def test_example_cleaning_matches_generator_ground_truth(example_copy) -> None:
     """Every row the generator planted as invalid or duplicate is rejected or removed, and no other."""
     config_path, data = example_copy

@@ -29,6 +29,7 @@ def test_every_subcommand_has_help(command) -> None:
     assert exit_.value.code == 0
 
 
+@pytest.mark.slow
 def test_validate_example_reports_planted_problems_with_exit_1(example_copy, capsys) -> None:
     config_path, _ = example_copy
     code = main(["validate", str(config_path)])
@@ -38,6 +39,7 @@ def test_validate_example_reports_planted_problems_with_exit_1(example_copy, cap
     assert "unparseable date" in out and "problem(s) found" in out
 
 
+@pytest.mark.slow
 def test_broken_input_file_gives_one_clear_message(example_copy, tmp_path) -> None:
     config_path, data = example_copy
     broken = tmp_path / "raw" / "actions_log.csv"
@@ -49,6 +51,7 @@ def test_broken_input_file_gives_one_clear_message(example_copy, tmp_path) -> No
     assert proc.stderr.count("\n") <= 2
 
 
+@pytest.mark.slow
 def test_empty_input_file(example_copy, tmp_path) -> None:
     config_path, _ = example_copy
     (tmp_path / "raw" / "population_benchmark.csv").write_bytes(b"")
@@ -57,6 +60,7 @@ def test_empty_input_file(example_copy, tmp_path) -> None:
     assert "population_benchmark.csv: the file is empty" in proc.stdout
 
 
+@pytest.mark.slow
 def test_clean_writes_processed_tables(example_copy, tmp_path) -> None:
     config_path, data = example_copy
     proc = run("clean", str(config_path))

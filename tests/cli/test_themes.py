@@ -42,12 +42,14 @@ def synthetic_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> 
     return frame, out, code
 
 
+@pytest.mark.slow
 def test_cli_writes_all_outputs(synthetic_run) -> None:
     frame, out, code = synthetic_run
     assert code == 0
     assert {p.name for p in out.iterdir()} >= {"themes.csv", "assignments.csv", "quality.json", "report.html"}
 
 
+@pytest.mark.slow
 def test_assignments_one_row_per_input_row_in_order(synthetic_run) -> None:
     frame, out, _ = synthetic_run
     assign = pd.read_csv(out / "assignments.csv", dtype={"id": str})
@@ -63,6 +65,7 @@ def test_assignments_one_row_per_input_row_in_order(synthetic_run) -> None:
     assert "text" not in assign.columns  # no comment text in the row-level file
 
 
+@pytest.mark.slow
 def test_themes_table_and_quality(synthetic_run) -> None:
     frame, out, _ = synthetic_run
     themes = pd.read_csv(out / "themes.csv")
@@ -77,6 +80,7 @@ def test_themes_table_and_quality(synthetic_run) -> None:
     assert themes["theme_id"].tolist()[-2:] == [-1, -2]
 
 
+@pytest.mark.slow
 def test_report_is_self_contained_readable_and_deidentified(synthetic_run) -> None:
     _, out, _ = synthetic_run
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -88,6 +92,7 @@ def test_report_is_self_contained_readable_and_deidentified(synthetic_run) -> No
     assert "07700 900123" not in html and "[PHONE]" in html
 
 
+@pytest.mark.slow
 def test_second_run_uses_the_cache(synthetic_run, cache_dir: Path, tmp_path: Path) -> None:
     frame, out, _ = synthetic_run
     source = tmp_path / "again.csv"
@@ -122,6 +127,7 @@ def test_module_import_stays_light() -> None:
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_cli_on_a_sample_of_real_fft_comments(tmp_path: Path, cache_dir: Path) -> None:
     if not FFT_CSV.is_file():
         pytest.skip("shared FFT feedback file not available (../shared)")

@@ -78,6 +78,7 @@ def test_not_yaml(tmp_path) -> None:
         load_config(path)
 
 
+@pytest.mark.slow
 def test_cli_broken_config_exit_code_2_without_traceback(tmp_path, example_config_dict) -> None:
     example_config_dict["colour"] = "blue"
     path = write_config(tmp_path, example_config_dict)
@@ -327,6 +328,7 @@ def test_shipped_example_configs_load_strictly(name) -> None:
     assert not config.allow_unusual_threshold
 
 
+@pytest.mark.slow
 def test_cli_shows_a_strict_config_error_as_one_line(tmp_path) -> None:
     text = _replace_line(_example_text(), "previous_cycle:", "previous_cycle: ../../etc")
     path = _write_text(tmp_path, text)

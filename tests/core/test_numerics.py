@@ -62,6 +62,7 @@ def _probe(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.skipif(not numerics.cpu_has_avx2(), reason="portable arithmetic is pinned only on x86-64 with AVX2")
+@pytest.mark.slow
 def test_the_entry_point_puts_torch_and_numba_on_the_avx2_path() -> None:
     proc = _probe("from analysis.core.numerics import apply_portable_numerics, numerics_mode; "
                   "apply_portable_numerics(); import torch, numba; "
@@ -70,6 +71,7 @@ def test_the_entry_point_puts_torch_and_numba_on_the_avx2_path() -> None:
     assert proc.stdout.split() == ["portable", "AVX2", "haswell"]
 
 
+@pytest.mark.slow
 def test_importing_every_module_leaves_the_environment_unchanged() -> None:
     proc = _probe("import os, importlib, pkgutil, analysis; before = dict(os.environ); "
                   "[importlib.import_module(m.name) for m in pkgutil.walk_packages(analysis.__path__, 'analysis.') "

@@ -59,6 +59,7 @@ def raw(generated: Path) -> dict[str, pd.DataFrame]:
 # --- determinism, size, committed copy -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_files(generated: Path, tmp_path: Path) -> None:
     written = ex.make_example(tmp_path / "again")
     assert {p.name for p in written} == {p.name for p in generated.iterdir()}
@@ -66,6 +67,7 @@ def test_same_seed_gives_byte_identical_files(generated: Path, tmp_path: Path) -
         assert path.read_bytes() == (generated / path.name).read_bytes(), path.name
 
 
+@pytest.mark.slow
 def test_other_seed_gives_other_data() -> None:
     files_a, _ = ex.generate(ex.DEFAULT_SEED)
     files_b, _ = ex.generate(ex.DEFAULT_SEED + 1)

@@ -657,6 +657,7 @@ def test_redact_value_for_logged_cells() -> None:
 # Loading the model: lazy, cached, pinned, offline
 # ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_model_is_not_loaded_at_import_and_loads_offline(tmp_path: Path) -> None:
     script = (
         "import socket, sys\n"
@@ -846,6 +847,7 @@ def test_cli_direct(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert info.value.column == "Comments"
 
 
+@pytest.mark.slow
 def test_cli_subprocess_round_trip(tmp_path: Path) -> None:
     src = _write_input(tmp_path)
     staff = tmp_path / "staff.txt"
@@ -876,6 +878,7 @@ _LEAK_PATTERNS = {
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_real_fft_comments() -> None:
     if not FFT_CSV.is_file():
         pytest.skip(f"real FFT feedback not available at {FFT_CSV}")

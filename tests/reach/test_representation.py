@@ -227,6 +227,7 @@ def test_a_gap_within_a_flagged_group_is_still_named():
     assert "Brent / Asian or Asian British" not in set(flagged["group"])
 
 
+@pytest.mark.slow
 def test_notebook_04_on_the_example_finds_the_planted_gaps(tmp_path):
     """Run notebook 04 on the cleaned example with the true themes as assignments.
 

@@ -33,6 +33,8 @@ import pytest
 from analysis.report import runner
 from tests.report.test_runner import build_stub_project
 
+pytestmark = pytest.mark.slow  # drives a real browser
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 CHROMEDRIVER = shutil.which("chromedriver")
 
@@ -105,6 +107,7 @@ def _screenshot(driver, page: Path, folder: Path, height: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_every_page_loads_cleanly(driver, report_dir, tmp_path_factory):
     shots = tmp_path_factory.mktemp("screenshots")
     pages = sorted(report_dir.glob("*.html"))
@@ -290,6 +293,7 @@ def test_the_overflow_check_can_fail(driver, tmp_path):
         _reset(driver)
 
 
+@pytest.mark.slow
 def test_summary_screenshots_at_desktop_and_phone_widths(driver, summary_page, tmp_path_factory):
     """Full-page screenshots for checking by eye (the path is printed); each must be a real image."""
     shots = tmp_path_factory.mktemp("summary-screenshots")

@@ -43,6 +43,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # --------------------------------------------------------------------------- whole report
+@pytest.mark.slow
 def test_every_page_is_offline_and_in_british_english(built):
     pages = sorted(built.glob("*.html"))
     assert len(pages) == 6  # index, single file, 2 notebooks x 2 audiences
@@ -54,6 +55,7 @@ def test_every_page_is_offline_and_in_british_english(built):
         assert "require.min.js" not in html and "MathJax.js" not in html, page.name
 
 
+@pytest.mark.slow
 def test_every_image_has_alt_text_and_is_embedded(built):
     for page in sorted(built.glob("*.html")):
         for tag, attrs in parse(page.read_text(encoding="utf-8")):
@@ -64,6 +66,7 @@ def test_every_image_has_alt_text_and_is_embedded(built):
     assert 'alt="Bar chart: Brent 120 respondents, Ealing 85."' in reader
 
 
+@pytest.mark.slow
 def test_reader_hides_code_and_warnings_researcher_shows_them(built):
     reader = (built / "01_cleaning.html").read_text(encoding="utf-8")
     researcher = (built / "01_cleaning-with-code.html").read_text(encoding="utf-8")
@@ -77,6 +80,7 @@ def test_reader_hides_code_and_warnings_researcher_shows_them(built):
     assert 'href="index.html"' in reader
 
 
+@pytest.mark.slow
 def test_plotly_figures_render_from_embedded_library(built):
     html = (built / "03_change_over_time.html").read_text(encoding="utf-8")
     assert 'class="plotly-graph-div"' in html
@@ -86,6 +90,7 @@ def test_plotly_figures_render_from_embedded_library(built):
     assert not re.search(r"""src=["']?https?://cdn\.plot\.ly""", html)
 
 
+@pytest.mark.slow
 def test_numbers_in_tables_are_right_aligned_by_the_renderer(built):
     """Alignment comes from the table renderer's class on th and td; nothing reads the HTML back to guess."""
     index = (built / "index.html").read_text(encoding="utf-8")
@@ -98,6 +103,7 @@ def test_numbers_in_tables_are_right_aligned_by_the_renderer(built):
     assert re.search(r"<td>120</td>", reader) and 'class="num"' not in reader.split("</style>")[-1]
 
 
+@pytest.mark.slow
 def test_index_summary_links_and_methods(built):
     html = (built / "index.html").read_text(encoding="utf-8")
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
@@ -121,6 +127,7 @@ def test_index_summary_links_and_methods(built):
     assert manifest["packages"]["pandas"] in text
 
 
+@pytest.mark.slow
 def test_single_file_holds_summary_and_every_reader_section(built):
     html = (built / "stub-report.html").read_text(encoding="utf-8")
     assert 'id="nb-01_cleaning"' in html and 'id="nb-03_change_over_time"' in html
@@ -131,6 +138,7 @@ def test_single_file_holds_summary_and_every_reader_section(built):
     assert "plotly-graph-div" in html and "data:image/png;base64," in html
 
 
+@pytest.mark.slow
 def test_pages_are_reproducible_across_runs(built, tmp_path):
     """The same inputs give byte-identical pages (times live in the manifest only)."""
     config, notebooks = build_stub_project(tmp_path, cycle="stub")
@@ -386,6 +394,7 @@ def hostile_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return runner.run_cycle(config_path, notebooks_dir=notebooks, progress=lambda _: None, self_contained=True)
 
 
+@pytest.mark.slow
 def test_hostile_text_reaches_no_page_as_live_content(hostile_built):
     pages = sorted(hostile_built.glob("*.html"))
     assert len(pages) == 8
@@ -396,6 +405,7 @@ def test_hostile_text_reaches_no_page_as_live_content(hostile_built):
     report.assert_inert(hostile_built)
 
 
+@pytest.mark.slow
 def test_hostile_text_reads_as_the_text_it_was(hostile_built):
     for name in ("02_themes.html", "02_themes-with-code.html", "hostile-report.html"):
         html = (hostile_built / name).read_text(encoding="utf-8")
@@ -419,6 +429,7 @@ def test_hostile_text_reads_as_the_text_it_was(hostile_built):
     assert "display(Javascript(" in _visible_text(researcher)  # the code is shown, as code
 
 
+@pytest.mark.slow
 def test_hostile_config_text_is_escaped_in_every_page(hostile_built):
     for page in sorted(hostile_built.glob("*.html")):
         text = _visible_text(page.read_text(encoding="utf-8"))
@@ -430,6 +441,7 @@ def test_hostile_config_text_is_escaped_in_every_page(hostile_built):
         assert "<script>alert(1)</script>" in summary and "[click me](javascript:alert(1))" in summary, name
 
 
+@pytest.mark.slow
 def test_every_page_carries_a_policy_allowing_only_its_own_scripts(hostile_built):
     for page in sorted(hostile_built.glob("*.html")):
         html = page.read_text(encoding="utf-8")
@@ -500,6 +512,7 @@ def test_sanitise_html_keeps_report_markup_and_makes_links_inert():
         "<div><p>x</p></div>"
 
 
+@pytest.mark.slow
 def test_renderer_tables_keep_their_alignment_through_the_sanitiser(hostile_built):
     html = (hostile_built / "02_themes.html").read_text(encoding="utf-8")
     assert '<th scope="col">Label</th><th class="num" scope="col">People</th>' in html

@@ -195,6 +195,7 @@ def stub_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[st
     return out, lines
 
 
+@pytest.mark.slow
 def test_run_publishes_every_page_manifest_and_progress(stub_report):
     out, lines = stub_report
     assert out.name == "stub" and out.parent.name == "reports"
@@ -210,6 +211,7 @@ def test_run_publishes_every_page_manifest_and_progress(stub_report):
     assert len([line for line in lines if line.startswith("[")]) == 2
 
 
+@pytest.mark.slow
 def test_notebooks_run_in_this_interpreter(stub_report):
     out, _ = stub_report
     nb = nbformat.reads((out / "notebooks" / "01_cleaning.ipynb").read_text(), as_version=4)
@@ -218,6 +220,7 @@ def test_notebooks_run_in_this_interpreter(stub_report):
     assert Path(kernel_python).resolve() == Path(sys.executable).resolve()
 
 
+@pytest.mark.slow
 def test_manifest_records_inputs_packages_and_times(stub_report):
     out, _ = stub_report
     manifest = json.loads((out / "manifest.json").read_text())
@@ -237,6 +240,7 @@ def test_manifest_records_inputs_packages_and_times(stub_report):
     assert manifest["git"]["commit"]
 
 
+@pytest.mark.slow
 def test_executed_notebooks_carry_no_build_path_or_timings(stub_report):
     out, _ = stub_report
     text = (out / "notebooks" / "01_cleaning.ipynb").read_text()
@@ -251,6 +255,7 @@ def test_executed_notebooks_carry_no_build_path_or_timings(stub_report):
     assert 'groups = ["Expert by experience", "Staff"]' in injected  # from the YAML, through papermill
 
 
+@pytest.mark.slow
 def test_failed_notebook_stops_the_run_and_keeps_the_old_report(tmp_path):
     config, notebooks = build_stub_project(tmp_path, failing=True)
     target = tmp_path / "reports" / "stub"

@@ -48,6 +48,7 @@ def model() -> emb.LoadedModel:
     return emb.load_model(precision="fp32")
 
 
+@pytest.mark.slow
 def test_dask_embeddings_and_cache_equal_the_single_process_run(client, model, tmp_path: Path) -> None:
     single, s_stats = emb.embed_texts(COMMENTS, model=model, cache_dir=tmp_path / "single")
     # A small chunk size: several chunks, each split into pieces for the two workers.
@@ -73,6 +74,7 @@ def test_dask_embeddings_and_cache_equal_the_single_process_run(client, model, t
     np.testing.assert_allclose(again, spread, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_embed_comments_uses_the_given_client_and_settings(client, tmp_path: Path) -> None:
     settings = Themes(precision="fp32")
     vectors, stats = scale.embed_comments(COMMENTS[:12], settings, cache_dir=tmp_path, client=client)
@@ -101,6 +103,7 @@ def test_dask_placing_is_identical_to_local(client) -> None:
     assert (local == -1).any() and set(local[local >= 0]) <= set(ids)  # the threshold really applies
 
 
+@pytest.mark.slow
 def test_sampled_fit_places_the_rest_identically_with_dask(client, model, tmp_path: Path) -> None:
     frame = make_corpus()
     vectors, _ = emb.embed_texts(frame["text"].fillna("").tolist(), model=model, cache_dir=tmp_path)
@@ -146,6 +149,7 @@ def test_scheduler_address_and_when_dask_is_used(monkeypatch: pytest.MonkeyPatch
     assert scale.scheduler_address(configured) == "tcp://cluster:8786"
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_a_clear_user_error() -> None:
     with pytest.raises(scale.DaskUnavailableError, match="cannot reach the Dask scheduler"):
         with scale.dask_client("tcp://127.0.0.1:9"):

@@ -27,6 +27,7 @@ def test_packaged_model_is_found_through_the_package() -> None:
     assert emb.verify_packaged_weights(folder) == emb.PUBLISHED_SHA256
 
 
+@pytest.mark.slow
 def test_no_network_connection_is_attempted(monkeypatch: pytest.MonkeyPatch) -> None:
     attempts: list[object] = []
 
@@ -100,6 +101,7 @@ def test_file_hash_is_computed_once_per_file_state(tmp_path: Path, monkeypatch: 
     assert emb.file_sha256(path) != first and calls == [1]
 
 
+@pytest.mark.slow
 def test_cache_embeds_each_text_once(tmp_path: Path, model: emb.LoadedModel) -> None:
     texts = ["Staff were lovely", "Waited four hours in A&E", "Staff were lovely", "Parking costs too much"]
     first, stats1 = emb.embed_texts(texts, model=model, cache_dir=tmp_path)
@@ -120,6 +122,7 @@ def test_cache_embeds_each_text_once(tmp_path: Path, model: emb.LoadedModel) -> 
     assert len(list(folder.glob("shard-*.npy"))) == 2
 
 
+@pytest.mark.slow
 def test_cached_vectors_match_fresh_ones(tmp_path: Path, model: emb.LoadedModel) -> None:
     texts = [f"Comment number {i} about the ward" for i in range(20)]
     emb.embed_texts(texts[:10], model=model, cache_dir=tmp_path)
@@ -136,6 +139,7 @@ def test_empty_input_and_non_strings(model: emb.LoadedModel) -> None:
         emb.embed_texts(["fine", None], model=model)  # type: ignore[list-item]
 
 
+@pytest.mark.slow
 def test_precision_is_part_of_the_cache_key(tmp_path: Path, model: emb.LoadedModel) -> None:
     texts = ["The nurses were kind and explained everything.", "Parking was impossible at the hospital."]
     full, _ = emb.embed_texts(texts, model=model, cache_dir=tmp_path)
@@ -159,6 +163,7 @@ def test_auto_precision_and_unknown_names() -> None:
         emb.resolve_precision("fp8")
 
 
+@pytest.mark.slow
 def test_chunks_are_cached_as_they_finish_and_rows_keep_input_order(tmp_path: Path, model: emb.LoadedModel) -> None:
     texts = [f"{'Very ' * (i % 5)}long wait number {i} at the clinic" for i in range(23)] + ["Staff were lovely"] * 3
     chunked, stats = emb.embed_texts(texts, model=model, cache_dir=tmp_path, chunk_size=5)
@@ -169,6 +174,7 @@ def test_chunks_are_cached_as_they_finish_and_rows_keep_input_order(tmp_path: Pa
     assert emb.count_uncached(texts + ["A new comment"], model, tmp_path) == 1
 
 
+@pytest.mark.slow
 def test_a_texts_vector_does_not_depend_on_its_batch(model: emb.LoadedModel) -> None:
     """Warm-cache and cold runs must give bit-identical vectors, or UMAP gives different themes."""
     texts = [
@@ -191,6 +197,7 @@ def test_bucket_lengths_depend_only_on_the_text() -> None:
     assert [emb.bucket_length(n, 256) for n in (1, 16, 17, 40, 200, 300)] == [16, 16, 32, 64, 256, 256]
 
 
+@pytest.mark.slow
 def test_bfloat16_encoding_works_under_the_portable_arithmetic(model: emb.LoadedModel) -> None:
     # torch's fused bf16 attention refuses to run without its AVX-512 kernels, which analysis.core.numerics
     # switches off; the encoder must fall back to plain attention rather than crash.

@@ -165,6 +165,7 @@ def test_missing_text_column_is_a_user_error() -> None:
         prepare_comments(pd.DataFrame({"text": ["a"]}), text_column="comment")
 
 
+@pytest.mark.slow
 def test_assignments_cover_every_row_in_order(fitted, corpus) -> None:
     fit, _ = fitted
     frame = corpus[0]
@@ -177,6 +178,7 @@ def test_assignments_cover_every_row_in_order(fitted, corpus) -> None:
     assert a.loc[~themed, "probability"].isna().all()
 
 
+@pytest.mark.slow
 def test_non_answers_get_minus_two_and_never_form_a_theme(fitted, corpus) -> None:
     fit, _ = fitted
     frame = corpus[0]
@@ -196,6 +198,7 @@ def test_non_answers_get_minus_two_and_never_form_a_theme(fitted, corpus) -> Non
     assert counts.loc[counts["is_non_answer"], "n"].sum() == int(prepared["is_non_answer"].sum())
 
 
+@pytest.mark.slow
 def test_themes_recover_the_known_subjects(fitted, corpus) -> None:
     fit, _ = fitted
     frame = corpus[0]
@@ -209,6 +212,7 @@ def test_themes_recover_the_known_subjects(fitted, corpus) -> None:
     assert "park" in label
 
 
+@pytest.mark.slow
 def test_very_short_answers_are_placed_not_fitted(fitted, corpus) -> None:
     fit, _ = fitted
     frame = corpus[0]
@@ -219,6 +223,7 @@ def test_very_short_answers_are_placed_not_fitted(fitted, corpus) -> None:
     assert fit.assignments.loc[frame["text"] == "Parking!", "topic"].iloc[0] in (parking_theme, -1)
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_results(fitted) -> None:
     first, second = fitted
     pd.testing.assert_frame_equal(first.assignments, second.assignments)
@@ -226,6 +231,7 @@ def test_same_seed_gives_identical_results(fitted) -> None:
     assert first.representative_docs == second.representative_docs
 
 
+@pytest.mark.slow
 def test_fit_outputs_are_consistent(fitted) -> None:
     fit, _ = fitted
     themes = sorted(t for t in fit.topics["topic"] if t >= 0)
@@ -244,6 +250,7 @@ def test_fit_outputs_are_consistent(fitted) -> None:
     assert {"reduce", "cluster", "represent", "total"} <= set(fit.stage_seconds)
 
 
+@pytest.mark.slow
 def test_codebook_themes_keep_names_and_ids(corpus, tmp_path: Path) -> None:
     frame, vectors, model, cache = corpus
     book = tmp_path / "codebook.yaml"
@@ -282,6 +289,7 @@ def test_load_codebook_reports_every_problem(tmp_path: Path) -> None:
         load_codebook(tmp_path / "missing.yaml")
 
 
+@pytest.mark.slow
 def test_too_few_comments_is_a_clear_error(corpus) -> None:
     frame, vectors, model, _ = corpus
     small = frame.iloc[:20]
@@ -323,6 +331,7 @@ def _framework_codebook(tmp_path: Path) -> Path:
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_codebook_from_the_published_framework_on_real_comments(corpus, tmp_path: Path) -> None:
     if not (QDC_XLSX.is_file() and FFT_CSV.is_file()):
         pytest.skip("shared FFT data and QDC framework not available (../shared)")

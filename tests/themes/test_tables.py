@@ -286,6 +286,7 @@ def test_lifecycle_uses_reviewed_labels_and_skips_excluded_and_merged():
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_real_fft_comments_tables_and_quotes_respect_small_groups():
     """Real NHS Friends and Family Test comments, themed by human coders (../shared)."""
     from tests.conftest import FFT_CSV
