@@ -1073,8 +1073,17 @@ def methods_context(config: CycleConfig, manifest: Mapping[str, Any] | None) -> 
     from analysis.present.tables import display_path
 
     themes = config.themes
-    items = [{"label": q.short_label, "wording": q.wording[max(q.wording)], "positive": ", ".join(q.positive)}
+    items = [{"label": q.short_label, "wording": q.wording[max(q.wording)], "positive": ", ".join(q.positive),
+              "negative": ", ".join(q.negative) if q.negative else "every other answer on the scale",
+              "excluded": ", ".join(q.excluded)}
              for q in config.question_bank.items]
+    mix = config.change.standard_group_mix
+    standardisation = (
+        "“Everyone” is standardised to a fixed mix of groups ("
+        + (", ".join(f"{group} {100 * share:.0f}%" for group, share in mix.items()) if mix
+           else "the latest wave’s mix of answers by group")
+        + "), so that a change in who answered does not read as a change in opinion; the crude figure, "
+          "all answers pooled, is kept beside it in the tables, and a statement says so when the two disagree.")
     theme_settings = {
         # Paths as the repository names them: an absolute path names someone's folders (analysis.present.tables).
         "Sentence-embedding model": display_path(themes.model_path) if themes.model_path
@@ -1101,6 +1110,7 @@ def methods_context(config: CycleConfig, manifest: Mapping[str, Any] | None) -> 
         "threshold": config.suppression_threshold,
         "disclosure": disclosure_rule_text(config),
         "change_statistics": None,  # filled from notebook 03's recorded results by summary_context
+        "standardisation": standardisation,
         "seed": config.seed,
         "latest_wave": config.latest_wave,
         "baseline_wave": config.change.baseline_wave,
@@ -1403,8 +1413,9 @@ def summary_tables(context: Mapping[str, Any]) -> dict[str, Any]:
                            "The report’s evidence against the standards", {c: "text" for c in (
                                "Standard or item", "Framework", "Where this report answers it",
                                "What it shows this cycle")}),
-        "items": table([{"Item": i["label"], "Latest wording": i["wording"], "Counted as positive": i["positive"]}
-                        for i in methods.get("item_definitions") or []], "Survey items and their positive answers"),
+        "items": table([{"Item": i["label"], "Latest wording": i["wording"], "Counted as positive": i["positive"],
+                         "Counted as not positive": i["negative"], "Left out of the base": i["excluded"]}
+                        for i in methods.get("item_definitions") or []], "Survey items and their answer scales"),
         "inputs": table([{"Input": i.get("name"), "File": i.get("path"), "SHA-256 (first 12)": i.get("sha256") or "missing"}
                          for i in methods.get("inputs") or []],
                         "Input files and the start of their SHA-256 checksums", {"File": "text"}),
