@@ -9,17 +9,12 @@ import pytest
 from analysis.change import over_time as change
 from analysis.core.errors import InputFileError, UserError
 from analysis.stats.proportions import wilson_ci
+from tests.change.support import result_row as _row
 from tests.conftest import STAFF_SURVEY_CSV
 
 GROUPS = ["Staff", "Expert by experience"]
 
 
-def _row(results: pd.DataFrame, **where) -> pd.Series:
-    mask = np.ones(len(results), dtype=bool)
-    for key, value in where.items():
-        mask &= (results[key] == value).to_numpy()
-    assert mask.sum() == 1, f"expected one row for {where}, found {mask.sum()}"
-    return results[mask].iloc[0]
 
 
 def _composition_shift(rng: np.random.Generator, n_sets: int, *, total: int = 600) -> pd.DataFrame:

@@ -8,14 +8,7 @@ import pytest
 
 from analysis.change import models
 from analysis.change import over_time as change
-
-
-def _row(results: pd.DataFrame, **where) -> pd.Series:
-    mask = np.ones(len(results), dtype=bool)
-    for key, value in where.items():
-        mask &= (results[key] == value).to_numpy()
-    assert mask.sum() == 1, f"expected one row for {where}, found {mask.sum()}"
-    return results[mask].iloc[0]
+from tests.change.support import result_row as _row
 
 
 def _answers(rng: np.random.Generator, *, waves=(2022, 2023, 2024, 2025), n: int = 150,

@@ -15,6 +15,7 @@ from analysis.change import over_time as change
 from analysis.cli import main as cli
 from analysis.core import paths, vocab
 from analysis.core.errors import InputFileError
+from tests.change.support import result_row as _row
 
 STAFF_SURVEY_CSV = paths.SHARED_DIR / "data" / "staff_survey" / "staff_survey_wellbeing_by_org_2021_2024.csv"
 GROUPS = list(vocab.INVOLVEMENT_GROUPS)
@@ -86,12 +87,6 @@ def _pooled_cells(rows: list[tuple]) -> pd.DataFrame:
     return cells
 
 
-def _row(results: pd.DataFrame, **where) -> pd.Series:
-    mask = np.ones(len(results), dtype=bool)
-    for key, value in where.items():
-        mask &= (results[key] == value).to_numpy()
-    assert mask.sum() == 1, f"expected one row for {where}, found {mask.sum()}"
-    return results[mask].iloc[0]
 
 
 # --------------------------------------------------------------------------- published worked examples
