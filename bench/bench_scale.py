@@ -1,4 +1,4 @@
-"""Stage and end-to-end benchmarks of the theme engine at national sizes (``make bench``).
+"""Stage and end-to-end benchmarks of the theme engine at national sizes (``make bench-scale``).
 
 Not a test. Run from the repository root::
 

@@ -42,6 +42,10 @@ def example_copy(tmp_path: Path, example_config_dict: dict) -> tuple[Path, dict]
     data["inputs"] = [dict(f, path=str(raw / Path(f["path"]).name)) for f in data["inputs"]]
     data["outputs"] = {"processed_dir": str(tmp_path / "processed"), "reports_dir": str(tmp_path / "reports"),
                        "interim_dir": str(tmp_path / "interim")}
-    if data.get("themes", {}).get("codebook"):
-        data["themes"] = dict(data["themes"], codebook=str(paths.resolve(data["themes"]["codebook"])))
+    themes = dict(data.get("themes", {}))
+    for key in ("codebook", "book"):
+        if themes.get(key):
+            themes[key] = str(paths.resolve(themes[key]))
+    themes["review_dir"] = str(tmp_path / "review")  # the run's review sheet and candidates stay in tmp
+    data["themes"] = themes
     return write_config(tmp_path, data), data

@@ -1133,6 +1133,19 @@ HEADERS: dict[str, dict[str, str]] = {
     "palliative_care_review_activity_log.xlsx": {
         "activity_ref": "Activity ID", "date": "Date", "activity_type": "Type", "borough": "Borough",
         "audience": "Audience", "participants": "Participants", "description": "Notes",
+        "involvement_level": "Involvement level",
+        "involved_from_start": "Experts by experience involved from the start",
+    },
+    "engagement_activity_log_2024.csv": {
+        "activity_ref": "Activity ID", "date": "Date", "activity_type": "Type", "borough": "Borough",
+        "audience": "Audience", "participants": "Participants", "description": "Notes",
+        "involvement_level": "Involvement level",
+        "involved_from_start": "Experts by experience involved from the start",
+    },
+    "case_studies.csv": {
+        "case_ref": "Case ID", "cycle": "Cycle", "title": "Title", "theme_ids": "Theme IDs",
+        "what_people_said": "What people said", "what_changed": "What changed", "consent": "Consent to publish",
+        "quote": "Quote",
     },
     "actions_log.csv": {
         "action_ref": "Action ID", "cycle": "Cycle", "theme_id": "Theme ID", "you_said": "You said",
@@ -2253,6 +2266,127 @@ def _build_activities(rng: np.random.Generator) -> list[Row]:
 
 
 # --------------------------------------------------------------------------------------
+# b2. Co-production ladder (both cycles' activity logs) and the 2024 cycle's activity log
+# --------------------------------------------------------------------------------------
+
+#: The ladder (config reach.ladder's default), lowest rung first.
+LADDER: tuple[str, ...] = vocab.INVOLVEMENT_LADDER
+#: Activity types that are consultation by nature: always "consult".
+CONSULTATIVE_TYPES: frozenset[str] = frozenset({"One-to-one interview", "Online survey", "Written submission"})
+#: Shares of the ladder's rungs among the other activities (events, webinars, external meetings), by cycle.
+#: The planted effect: the 2025 cycle co-produces far more than the 2024 cycle.
+LADDER_SHARES: dict[int, tuple[float, ...]] = {
+    2024: (0.30, 0.25, 0.25, 0.12, 0.08),
+    2025: (0.10, 0.15, 0.20, 0.20, 0.35),
+}
+#: P(experts by experience involved from the start | rung), and P(left blank).
+FROM_START_P: dict[str, float] = {"inform": 0.05, "consult": 0.05, "involve": 0.3, "collaborate": 0.7,
+                                  "co-produce": 1.0}
+FROM_START_BLANK = 0.05
+LEVEL_RENDER: dict[str, tuple[str, ...]] = {
+    "inform": ("inform", "Inform", "INFORM"), "consult": ("consult", "Consult", "consult "),
+    "involve": ("involve", "Involve"), "collaborate": ("collaborate", "Collaborate"),
+    "co-produce": ("co-produce", "Co-produce", "CO-PRODUCE", "co produce", "Coproduce"),
+}
+FLAG_RENDER: dict[bool, tuple[str, ...]] = {True: ("Yes", "Y", "yes"), False: ("No", "N", "no")}
+#: Independent random streams (seeded from the seed and these tags, not spawned from the root generator), so
+#: that adding them left every other file's draws, and bytes, unchanged.
+LADDER_STREAM, ACTIVITIES_2024_STREAM = 0x1ADDE2, 0xAC2024
+ACTIVITY_LOG_2024 = "engagement_activity_log_2024.csv"
+ACTIVITY_PLAN_2024 = {"Event": 14, "Webinar": 6, "External meeting": 12, "One-to-one interview": 8,
+                      "Online survey": 4, "Written submission": 6}
+CASE_STUDIES_FILE = "case_studies.csv"
+
+
+def plant_ladder(rng: np.random.Generator, rows: list[Row], year: int) -> None:
+    """Give every activity a rung of the ladder and an involved-from-the-start answer (in place).
+
+    Consultative activities (interviews, surveys, written submissions) consult; the others take rungs by quota
+    (largest remainder, then shuffled) to exactly :data:`LADDER_SHARES` of their cycle. An exact duplicate row
+    copies the row it duplicates, so it stays an exact duplicate.
+    """
+    originals = [r for r in rows if r.status != "exact_duplicate"]
+    open_rows = [r for r in originals if r.truth["activity_type"] not in CONSULTATIVE_TYPES]
+    levels = [level for level, n in zip(LADDER, quota_counts(len(open_rows), LADDER_SHARES[year]), strict=True)
+              for _ in range(n)]
+    for row, level in zip(open_rows, rng.permutation(levels), strict=True):
+        row.truth["involvement_level"] = str(level)
+    for row in originals:
+        level = row.truth.setdefault("involvement_level", "consult")
+        from_start = None if _chance(rng, FROM_START_BLANK) else _chance(rng, FROM_START_P[level])
+        row.truth["involved_from_start"] = from_start
+        row.cells["involvement_level"] = _pick(rng, LEVEL_RENDER[level])
+        row.cells["involved_from_start"] = "" if from_start is None else _pick(rng, FLAG_RENDER[from_start])
+    for i, row in enumerate(rows):
+        if row.status == "exact_duplicate":
+            source = rows[i - 1]
+            for key in ("involvement_level", "involved_from_start"):
+                row.cells[key] = source.cells[key]
+
+
+def _build_activities_2024(rng: np.random.Generator) -> list[Row]:
+    """The 2024 cycle's engagement activity log: tidy (no planted mess), so it only carries the ladder."""
+    rows: list[Row] = []
+    start, end = dt.date(2024, 2, 5), dt.date(2024, 7, 31)
+    topics = [THEME_BY_ID[t].name.lower() for t in (8, 9, 11, 12, 13, 15, 17, 19, 21)]
+    for kind, n in ACTIVITY_PLAN_2024.items():
+        for _ in range(n):
+            borough = _pick(rng, vocab.BOROUGHS, ACTIVITY_BOROUGH_WEIGHTS)
+            audience = _pick(rng, AUDIENCES[kind])
+            when = dt.datetime.combine(start + dt.timedelta(days=int(rng.integers(0, (end - start).days + 1))),
+                                       dt.time())
+            low, high = {"Event": (8, 50), "Webinar": (10, 60), "External meeting": (4, 18),
+                         "One-to-one interview": (1, 1), "Online survey": (20, 120), "Written submission": (1, 2)}[kind]
+            row = Row(cells={"activity_type": kind, "borough": borough, "audience": audience,
+                             "participants": int(rng.integers(low, high + 1)),
+                             "description": f"{kind} with {audience if audience.startswith('GP') else audience.lower()} "
+                                            f"in {borough}; "
+                                            f"main topic: {_pick(rng, topics)}."},
+                      when=when, truth={"activity_type": kind, "borough": borough})
+            rows.append(row)
+    rows.sort(key=lambda r: (r.when, r.cells["activity_type"], r.cells["description"]))
+    for i, r in enumerate(rows):
+        r.cells["activity_ref"] = f"ENG24-A{i + 1:03d}"
+        r.cells["date"] = r.when.strftime("%Y-%m-%d")
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# b3. Case-study log
+# --------------------------------------------------------------------------------------
+
+#: (title, theme ids, what people said, what changed, consent as written, quote). Two consented stories and one
+#: without consent, which the report must never show; a staff name is planted for de-identification.
+CASE_STUDIES: tuple[tuple[str, str, str, str, str, str], ...] = (
+    ("One number to call: a named key worker for families", "17; 19",
+     "Families told us they had to repeat their story to every service and did not know who to ring at night.",
+     "A named key worker for every person on the palliative care register is being piloted in Brent and Ealing; "
+     "families now have one number to call.", "Yes",
+     "For the first time someone rang us before we had to chase. It made the last weeks calmer for all of us."),
+    ("A follow-up call designed with bereaved families", "21",
+     "Bereaved relatives said support stopped on the day their person died.",
+     "Families and hospice staff co-produced a follow-up call six weeks after every death; Grace Okafor trained "
+     "the volunteers who make the calls.", "Y",
+     "The call came just when everyone else had stopped asking how we were."),
+    ("Waiting for respite", "19",
+     "A carer described two years without a night's respite.",
+     "The bid for extra respite beds was resubmitted.", "No",
+     "I have not slept properly in a year. Please do not use my name."),
+)
+
+
+def _build_case_studies() -> list[Row]:
+    rows = []
+    for i, (title, themes, said, changed, consent, quote) in enumerate(CASE_STUDIES, start=1):
+        row = Row(cells={"case_ref": f"CS-2025-{i:02d}", "cycle": "2025", "title": title, "theme_ids": themes,
+                         "what_people_said": said, "what_changed": changed, "consent": consent, "quote": quote},
+                  when=dt.datetime(2025, 10, i), truth={"consent": consent.lower().startswith("y"),
+                                                        "theme_ids": [int(t) for t in themes.split(";")]})
+        rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------------------
 # c. Actions log
 # --------------------------------------------------------------------------------------
 
@@ -2521,7 +2655,8 @@ def _readme(files: dict[str, list[Row]], effects: list[dict], themes_gt: list[di
            "Excel workbook, sheet `Responses`", "involvement_survey_2024_2025.csv": "UTF-8 with BOM, CRLF",
            "palliative_care_review_survey.csv": "cp1252, CRLF", "palliative_care_review_activity_log.xlsx":
            "Excel workbook, sheet `Activity log`", "actions_log.csv": "UTF-8, CRLF",
-           "population_benchmark.csv": "UTF-8, CRLF", GROUND_TRUTH_THEMES: "UTF-8 (generator ground truth)",
+           "population_benchmark.csv": "UTF-8, CRLF", ACTIVITY_LOG_2024: "UTF-8, CRLF (2024 cycle only)",
+           CASE_STUDIES_FILE: "UTF-8, CRLF", GROUND_TRUTH_THEMES: "UTF-8 (generator ground truth)",
            GROUND_TRUTH_MESS: "UTF-8 (generator ground truth)", GROUND_TRUTH_EFFECTS: "UTF-8 (generator ground truth)"}
     file_rows = []
     for name, size in sizes.items():
@@ -2591,6 +2726,7 @@ def _readme(files: dict[str, list[Row]], effects: list[dict], themes_gt: list[di
         + f". Fieldwork {REVIEW_START:%d %B} to {REVIEW_END:%d %B %Y}. Activity log: {len(acts)} valid activities "
         "(" + ", ".join(f"{t}: {c}" for t, c in Counter(r.truth['activity_type'] for r in acts).most_common())
         + f"), {sum(int(r.cells['participants']) for r in acts)} participants in total.\n")
+    add(_ladder_readme(files))
     add("`population_benchmark.csv` is **ILLUSTRATIVE**: plausible magnitudes for the 16+ population of each "
         "borough by age band and ethnic group, shaped like Census 2021 but NOT census figures. Users must supply "
         "real ONS figures for a real review.\n")
@@ -2658,6 +2794,7 @@ def _readme(files: dict[str, list[Row]], effects: list[dict], themes_gt: list[di
           "palliative review, so the report can show a gap. Themes with no action at all: "
         + ", ".join(f"{t} {THEME_BY_ID[t].name}" for t in sorted(set(THEME_BY_ID) - acted)) + ".\n")
 
+    add(_case_studies_readme(files))
     add("## Mess (ground truth for cleaning)\n")
     add("Only variants from the team's mess contract are used. Counts of planted mess per file "
         "(each row of `ground_truth_mess.csv`):\n")
@@ -2688,7 +2825,9 @@ def _readme(files: dict[str, list[Row]], effects: list[dict], themes_gt: list[di
             fields = ("respondent_type", "channel", "borough", "age_band", "ethnicity", "gender", "disability",
                       "carer_status")
         elif name == "palliative_care_review_activity_log.xlsx":
-            fields = ("activity_type", "borough")
+            fields = ("activity_type", "borough", "involvement_level", "involved_from_start")
+        elif name == ACTIVITY_LOG_2024:
+            fields = ("involvement_level", "involved_from_start")
         elif name == "actions_log.csv":
             fields = ("status", "theme_id")
         for f in fields:
@@ -2707,6 +2846,48 @@ def _readme(files: dict[str, list[Row]], effects: list[dict], themes_gt: list[di
         "python -m analysis make-example --out /tmp/x --seed 7\n```\n"
         "The same seed always gives byte-identical files (fixed workbook metadata and zip timestamps).\n")
     return "\n".join(parts)
+
+
+def _ladder_readme(files: dict[str, list[Row]]) -> str:
+    """The planted rise in co-production, with exact counts of the rows cleaning keeps."""
+    cycles = {2024: [r for r in files[ACTIVITY_LOG_2024] if r.status == "kept"],
+              2025: [r for r in files["palliative_care_review_activity_log.xlsx"] if r.status == "kept"]}
+    rows = []
+    for year, acts in cycles.items():
+        levels = Counter(r.truth["involvement_level"] for r in acts)
+        people = Counter()
+        for r in acts:
+            people[r.truth["involvement_level"]] += int(r.cells["participants"])
+        total_people = sum(people.values())
+        for level in LADDER:
+            rows.append((year, level, levels[level], _pct(levels[level], len(acts)), people[level],
+                         _pct(people[level], total_people)))
+    from_start = {year: (sum(r.truth["involved_from_start"] is True for r in acts),
+                         sum(r.truth["involved_from_start"] is not None for r in acts)) for year, acts in cycles.items()}
+    return ("### Planted rise in co-production (ground truth for the co-production ladder)\n\n"
+            "Each activity records its `Involvement level` on the ladder " + ", ".join(f"`{x}`" for x in LADDER)
+            + " (config `reach.ladder`, written with case and spacing variants) and whether `Experts by experience "
+            "involved from the start` (yes/no variants, some blank). Interviews, online surveys and written "
+            "submissions always consult; the other activities take rungs by quota: 2024 "
+            + ", ".join(f"{x} {p:.0%}" for x, p in zip(LADDER, LADDER_SHARES[2024], strict=True)) + "; 2025 "
+            + ", ".join(f"{x} {p:.0%}" for x, p in zip(LADDER, LADDER_SHARES[2025], strict=True))
+            + f". The 2024 cycle's activities are in `{ACTIVITY_LOG_2024}` (mapped only by "
+            "`config/example-2024.yaml`; tidy, no planted mess). Valid activities by rung:\n\n"
+            + _md_table(("cycle", "level", "activities", "% of activities", "participants", "% of participants"), rows)
+            + "\n\nExperts by experience involved from the start: "
+            + "; ".join(f"{year}: {yes} of {known} activities that recorded it" for year, (yes, known) in from_start.items())
+            + ". Activity logs record no durations, so shares are of activities and of participants (not "
+            "participant-hours).\n")
+
+
+def _case_studies_readme(files: dict[str, list[Row]]) -> str:
+    rows = [(r.cells["case_ref"], r.cells["title"], r.cells["theme_ids"], r.cells["consent"])
+            for r in files[CASE_STUDIES_FILE]]
+    return ("## e. Case studies\n\n"
+            f"`{CASE_STUDIES_FILE}`: {len(rows)} stories (title, theme ids, what people said, what changed, consent to "
+            f"publish, quote); {sum(r.truth['consent'] for r in files[CASE_STUDIES_FILE])} consented. The story "
+            "without consent must never be shown. A staff name (Grace Okafor) is planted in one `What changed` "
+            "for de-identification.\n\n" + _md_table(("case", "title", "theme ids", "consent as written"), rows) + "\n")
 
 
 def codebook_yaml() -> str:
@@ -2732,7 +2913,7 @@ def generate(seed: int = DEFAULT_SEED) -> tuple[dict[str, list[Row]], list[dict[
     Returns
     -------
     files
-        Raw file name -> rows (with truth) for the six row-based files.
+        Raw file name -> rows (with truth) for the row-based files.
     population
         Rows of the illustrative population benchmark.
     """
@@ -2744,6 +2925,11 @@ def generate(seed: int = DEFAULT_SEED) -> tuple[dict[str, list[Row]], list[dict[
     files["palliative_care_review_survey.csv"] = _build_review(rng_review, taken, _population_shares(pop))
     files["palliative_care_review_activity_log.xlsx"] = _build_activities(rng_act)
     files["actions_log.csv"] = _build_actions(rng_actions)
+    plant_ladder(np.random.default_rng([seed, LADDER_STREAM]), files["palliative_care_review_activity_log.xlsx"], 2025)
+    rng_2024 = np.random.default_rng([seed, ACTIVITIES_2024_STREAM])
+    files[ACTIVITY_LOG_2024] = _build_activities_2024(rng_2024)
+    plant_ladder(rng_2024, files[ACTIVITY_LOG_2024], 2024)
+    files[CASE_STUDIES_FILE] = _build_case_studies()
     return files, pop
 
 
@@ -2767,7 +2953,8 @@ def make_example(out_dir: Path = paths.EXAMPLE_RAW_DIR, seed: int = DEFAULT_SEED
     files, pop = generate(seed)
     written: list[Path] = []
     encodings = {"involvement_survey_2019_2021.csv": "cp1252", "involvement_survey_2024_2025.csv": "utf-8-sig",
-                 "palliative_care_review_survey.csv": "cp1252", "actions_log.csv": "utf-8"}
+                 "palliative_care_review_survey.csv": "cp1252", "actions_log.csv": "utf-8",
+                 ACTIVITY_LOG_2024: "utf-8", CASE_STUDIES_FILE: "utf-8"}
     for name, rows in files.items():
         path = out_dir / name
         if name.endswith(".xlsx"):
@@ -2788,11 +2975,15 @@ def make_example(out_dir: Path = paths.EXAMPLE_RAW_DIR, seed: int = DEFAULT_SEED
         _write_csv(path, header, rows, encoding="utf-8", lineterminator="\n")
         written.append(path)
     sizes = {p.name: p.stat().st_size for p in written}
+    from analysis_example.documents import write_documents  # here: that module imports this one
+
+    documents = write_documents(out_dir, seed)
     readme = out_dir / README
-    readme.write_text(_readme(files, effects, themes_gt, mess_gt, pop, _population_shares(pop), seed, sizes),
-                      encoding="utf-8", newline="\n")
+    readme.write_text(documents.insert_into(
+        _readme(files, effects, themes_gt, mess_gt, pop, _population_shares(pop), seed, sizes)),
+        encoding="utf-8", newline="\n")
     written.append(readme)
-    return written
+    return written + documents.paths
 
 
 def write_codebook(path: Path = paths.CONFIG_DIR / "codebooks" / "example.yaml") -> Path:

@@ -260,3 +260,91 @@ def test_example_cleaning_matches_generator_ground_truth(example_copy) -> None:
     logged = result.rejected[result.rejected["outcome"] == clean.VALUE_SET_MISSING]
     logged_keys = {(names[f], int(r), c) for f, r, c in logged[["source_file", "source_row", "column"]].values}
     assert {(f, int(r), c) for f, r, c in planted[["file", "row", "column"]].values} <= logged_keys
+
+
+# --- the co-production ladder and the case-study log ----------------------------------------------------
+LADDER_ACTIVITIES_CSV = """Activity ID,Date,Type,Borough,Participants,Notes,Level,From start
+L1,12/03/2025,Event,Brent,25,,Co-produce,Yes
+L2,13/03/2025,Webinar,Ealing,12,, consult ,n
+L3,14/03/2025,Event,Brent,8,,,maybe
+L4,15/03/2025,Event,Brent,8,,CO PRODUCE,
+"""
+CASES_CSV = """Case,Title,Themes,Said,Changed,Consent,Quote
+C1,One number to call,"17; 19",Families repeat their story,Tom Hughes rang every family,Yes,Someone rang us first
+C2,Respite,19,No respite,Bid resubmitted,No,Do not use my name
+C3,Unclear,21,x,y,perhaps,z
+C4,Bad themes,7a,x,y,Yes,z
+"""
+
+
+def _ladder_cycle(tmp_path, example_config_dict, activities_csv: str, *, cases: bool = False):
+    (tmp_path / "activities.csv").write_text(activities_csv, encoding="utf-8")
+    (tmp_path / "cases.csv").write_text(CASES_CSV, encoding="utf-8")
+    data = dict(example_config_dict)
+    data["latest_wave"] = 2025
+    data["inputs"] = [{"name": "activities", "dataset": "activities", "path": str(tmp_path / "activities.csv"),
+                       "columns": {"Activity ID": "activity_ref", "Date": "date", "Type": "activity_type",
+                                   "Borough": "borough", "Participants": "participants", "Notes": "description",
+                                   "Level": "involvement_level", "From start": "involved_from_start"}}]
+    if cases:
+        data["inputs"].append({"name": "cases", "dataset": "case_studies", "path": str(tmp_path / "cases.csv"),
+                               "columns": {"Case": "case_ref", "Title": "title", "Themes": "theme_ids",
+                                           "Said": "what_people_said", "Changed": "what_changed", "Consent": "consent",
+                                           "Quote": "quote"}})
+    data["themes"] = {}
+    (tmp_path / "pseudonym.key").write_text("ladder-test-key\n", encoding="utf-8")
+    data["synthetic_example"] = False
+    data["deidentification"] = dict(data["deidentification"], demo_key=None, key_file=str(tmp_path / "pseudonym.key"))
+    return load_config(write_config(tmp_path, data))
+
+
+def test_activities_record_their_rung_and_from_start(tmp_path, example_config_dict) -> None:
+    config = _ladder_cycle(tmp_path, example_config_dict, LADDER_ACTIVITIES_CSV)
+    result = clean.run_cleaning(config)
+    acts = result.tables["activities"].set_index("activity_id")
+    assert acts.loc[["L1", "L2", "L4"], "involvement_level"].tolist() == ["co-produce", "consult", "co-produce"]
+    assert pd.isna(acts.loc["L3", "involvement_level"])  # blank: not recorded, no problem
+    assert acts["involved_from_start"].dtype == "boolean"
+    assert acts.loc["L1", "involved_from_start"] and not acts.loc["L2", "involved_from_start"]
+    assert pd.isna(acts.loc["L3", "involved_from_start"]) and pd.isna(acts.loc["L4", "involved_from_start"])
+    unclear = result.rejected[result.rejected["column"] == "From start"]
+    assert unclear[["source_row", "value", "outcome"]].values.tolist() == [[4, "maybe", clean.VALUE_SET_MISSING]]
+
+
+def test_an_unknown_level_stops_cleaning_naming_file_row_and_value(tmp_path, example_config_dict) -> None:
+    bad = LADDER_ACTIVITIES_CSV + "L5,16/03/2025,Event,Brent,8,,co-design,Yes\nL6,17/03/2025,Event,Brent,8,,partner,No\n"
+    config = _ladder_cycle(tmp_path, example_config_dict, bad)
+    with pytest.raises(InputFileError) as err:
+        clean.run_cleaning(config)
+    message = str(err.value)
+    assert message.startswith("file activities.csv, row 6, column 'Level': unknown involvement level 'co-design'")
+    assert "reach.ladder (inform, consult, involve, collaborate, co-produce)" in message
+    assert "1 more row(s) have unknown levels (rows 7)" in message
+    assert err.value.exit_code == 1
+
+
+def test_a_level_of_the_configured_ladder_is_accepted(tmp_path, example_config_dict) -> None:
+    example_config_dict["reach"] = {"ladder": ["inform", "consult", "co-design", "co-produce"]}
+    csv = LADDER_ACTIVITIES_CSV + "L5,16/03/2025,Event,Brent,8,,Co-Design,Yes\n"
+    result = clean.run_cleaning(_ladder_cycle(tmp_path, example_config_dict, csv))
+    assert "co-design" in set(result.tables["activities"]["involvement_level"].dropna())
+
+
+def test_case_studies_are_cleaned_deidentified_and_consent_is_never_guessed(tmp_path, example_config_dict) -> None:
+    config = _ladder_cycle(tmp_path, example_config_dict, LADDER_ACTIVITIES_CSV, cases=True)
+    result = clean.run_cleaning(config)
+    cases = result.tables["case_studies"].set_index("case_id")
+    assert list(cases.index) == ["C1", "C2", "C3"]  # C4's theme ids are not numbers: rejected with a reason
+    assert cases.loc["C1", "theme_ids"] == "17;19"
+    assert cases.loc["C1", "consent"] and not cases.loc["C2", "consent"] and pd.isna(cases.loc["C3", "consent"])
+    assert "Tom Hughes" not in cases.loc["C1", "what_changed"] and "[NAME]" in cases.loc["C1", "what_changed"]
+    ledger = result.rejected[result.rejected["source_file"] == "cases"]
+    assert set(zip(ledger["source_row"], ledger["outcome"], strict=True)) == {
+        (4, clean.VALUE_SET_MISSING), (5, clean.ROW_REJECTED)}
+    assert result.reconciliation.set_index("source_file").loc["cases", "balanced"]
+
+
+def test_validate_reports_an_unknown_level_as_a_problem(tmp_path, example_config_dict) -> None:
+    bad = LADDER_ACTIVITIES_CSV + "L5,16/03/2025,Event,Brent,8,,co-design,Yes\n"
+    problems = clean.validate_inputs(_ladder_cycle(tmp_path, example_config_dict, bad))
+    assert any(p.startswith("file activities.csv, row 6, column 'Level': unknown involvement level") for p in problems)

@@ -11,6 +11,12 @@ import pytest
 
 from analysis.clean import standardise as st
 from analysis.core import paths, vocab
+from analysis.core.config import Geography, RespondentTypes, Vocabularies
+
+#: The example's vocabularies (the config defaults: North West London).
+EXAMPLE_VOCAB = Vocabularies()
+GEO = EXAMPLE_VOCAB.geography
+TYPES = EXAMPLE_VOCAB.respondent_types
 
 NBSP = "\u00a0"
 
@@ -210,14 +216,14 @@ ENGAGEMENT_TYPES = [
 
 @pytest.mark.parametrize(("raw", "expected"), INVOLVEMENT_TYPES)
 def test_respondent_type_involvement(raw: str, expected: str) -> None:
-    row = _one(st.standardise_respondent_type, raw, dataset="involvement_survey")
+    row = _one(st.standardise_respondent_type, raw, dataset="involvement_survey", types=TYPES)
     assert row["value"] == expected and _na(row["problem"])
     assert expected in vocab.INVOLVEMENT_GROUPS
 
 
 @pytest.mark.parametrize(("raw", "expected"), ENGAGEMENT_TYPES)
 def test_respondent_type_engagement(raw: str, expected: str) -> None:
-    row = _one(st.standardise_respondent_type, raw, dataset="engagement_survey")
+    row = _one(st.standardise_respondent_type, raw, dataset="engagement_survey", types=TYPES)
     assert row["value"] == expected and _na(row["problem"])
     assert expected in vocab.RESPONDENT_TYPES
 
@@ -228,14 +234,14 @@ def test_respondent_type_engagement(raw: str, expected: str) -> None:
     ("   ", "engagement_survey"), (3, "engagement_survey"),
 ])
 def test_respondent_type_blank_or_unknown_is_problem(raw: object, dataset: str) -> None:
-    row = _one(st.standardise_respondent_type, raw, dataset=dataset)
+    row = _one(st.standardise_respondent_type, raw, dataset=dataset, types=TYPES)
     assert _na(row["value"])
     assert row["problem"] == "unknown respondent type"
 
 
 def test_respondent_type_rejects_unknown_dataset() -> None:
     with pytest.raises(ValueError, match="dataset"):
-        st.standardise_respondent_type(pd.Series(["Staff"]), dataset="staff_survey")  # type: ignore[arg-type]
+        st.standardise_respondent_type(pd.Series(["Staff"]), dataset="staff_survey", types=TYPES)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------
@@ -264,7 +270,7 @@ BOROUGH_CASES = [
 
 @pytest.mark.parametrize(("raw", "expected"), BOROUGH_CASES)
 def test_borough_variants_and_typos(raw: str, expected: str) -> None:
-    row = _one(st.standardise_borough, raw)
+    row = _one(st.standardise_borough, raw, geography=GEO)
     assert row["value"] == expected
     assert _na(row["problem"])
 
@@ -272,24 +278,24 @@ def test_borough_variants_and_typos(raw: str, expected: str) -> None:
 @pytest.mark.parametrize("raw", ["Narnia", "12345", 12345, "Barrow", "Barnett", "Brentford", "Xyz",
                                  "Harrogate", "B", "Hammersmith and Chelsea"])
 def test_borough_nonsense_is_problem_not_a_wrong_guess(raw: object) -> None:
-    row = _one(st.standardise_borough, raw)
+    row = _one(st.standardise_borough, raw, geography=GEO)
     assert _na(row["value"])
     assert row["problem"] == "unknown borough"
 
 
 @pytest.mark.parametrize("raw", ["", "  ", None, np.nan, "Prefer not to say", "prefer not to answer"])
 def test_borough_blank_or_refused_is_missing_without_problem(raw: object) -> None:
-    row = _one(st.standardise_borough, raw)
+    row = _one(st.standardise_borough, raw, geography=GEO)
     assert _na(row["value"]) and _na(row["problem"])
 
 
 def test_borough_fuzzy_never_jumps_between_boroughs() -> None:
     # Each borough name and alias, exactly spelt, maps to itself: no fuzzy stealing.
     for borough, aliases in st.BOROUGH_ALIASES.items():
-        out = st.standardise_borough(pd.Series([borough, *aliases]))
+        out = st.standardise_borough(pd.Series([borough, *aliases]), geography=GEO)
         assert (out["value"] == borough).all(), borough
     # And no out-of-area place is pulled into the area.
-    out = st.standardise_borough(pd.Series(list(st.BOROUGH_OTHER_ALIASES)))
+    out = st.standardise_borough(pd.Series(list(st.BOROUGH_OTHER_ALIASES)), geography=GEO)
     assert (out["value"] == vocab.BOROUGH_OTHER).all()
 
 
@@ -298,6 +304,84 @@ def test_osa_distance() -> None:
     assert st._osa_distance("harow", "harrow") == 1
     assert st._osa_distance("kitten", "sitting") == 3
     assert st._osa_distance("", "abc") == 3
+
+
+# --------------------------------------------------------------------------
+# A cycle with its own vocabularies (config.vocabularies): Greater Manchester
+# --------------------------------------------------------------------------
+GM_BOROUGHS = ["Bolton", "Bury", "Manchester", "Oldham", "Rochdale", "Salford", "Stockport", "Tameside",
+               "Trafford", "Wigan"]
+GM_GEO = Geography(
+    name="borough", values=GM_BOROUGHS,
+    aliases={"Manchester": ["City of Manchester", "Manchester City", "MCR"], "Salford": ["City of Salford"],
+             "Tameside": ["Ashton-under-Lyne"], "Trafford": ["Altrincham", "Sale"]},
+    outside_label="Outside Greater Manchester",
+    outside_aliases=["Cheshire East", "Warrington", "Lancashire", "Blackburn", "Outside GM"])
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    *[(b, b) for b in GM_BOROUGHS], ("  stockport ", "Stockport"), ("MCR", "Manchester"),
+    ("manchester city", "Manchester"), ("City of Salford", "Salford"), ("Ashton under Lyne", "Tameside"),
+    ("Metropolitan Borough of Bury", "Bury"), ("Bolton Metropolitan Borough Council", "Bolton"),
+    ("Wigan Council", "Wigan"), ("Manchester City Council", "Manchester"), ("Trafford Council", "Trafford"),
+    ("Stockprot", "Stockport"), ("Salfrod", "Salford"), ("Oldam", "Oldham"),
+    ("Rochdael", "Rochdale"), ("Tamside", "Tameside"),
+    ("Lancashire", "Outside Greater Manchester"), ("outside gm", "Outside Greater Manchester"),
+    ("Other", "Outside Greater Manchester"), ("Out of area", "Outside Greater Manchester"),
+    ("Outside Greater Manchester", "Outside Greater Manchester"),
+])
+def test_other_geography_standardises_with_aliases_and_typos(raw: str, expected: str) -> None:
+    row = _one(st.standardise_borough, raw, geography=GM_GEO)
+    assert row["value"] == expected
+    assert _na(row["problem"])
+
+
+@pytest.mark.parametrize("raw", ["Brent", "Ealing", "Hammersmith and Fulham", "RBKC", "Outside NW London",
+                                 "Barnet", "Blackpool", "Wiggan Pier", "Narnia", "Burry"])
+def test_other_geography_value_outside_the_list_is_flagged(raw: str) -> None:
+    # Another area's boroughs and the example's own "outside" spellings are not this cycle's:
+    # set missing with a problem (the pipeline logs it; a benchmark row with it is rejected).
+    # Names under 5 letters ("Bury") are never typo-matched, so "Burry" is flagged, not guessed.
+    row = _one(st.standardise_borough, raw, geography=GM_GEO)
+    assert _na(row["value"])
+    assert row["problem"] == "unknown borough"
+
+
+def test_geography_name_names_the_problem_and_blank_is_not_one() -> None:
+    wards = Geography(name="ward", values=["Ancoats and Beswick", "Hulme"], outside_label="Outside the city")
+    out = st.standardise_borough(pd.Series(["Hulme", "Hulne", "Chorlton", "", None, "Prefer not to say", "Abroad"],
+                                           dtype=object), geography=wards)
+    assert out["value"].iloc[:2].tolist() == ["Hulme", "Hulme"]
+    assert _na(out["value"].iloc[2]) and out["problem"].iloc[2] == "unknown ward"
+    assert out["value"].iloc[3:6].isna().all() and out["problem"].iloc[3:6].isna().all()
+    assert out["value"].iloc[6] == "Outside the city"
+    assert out["problem"].notna().sum() == 1
+
+
+def test_default_geography_keeps_the_example_behaviour() -> None:
+    # The config's default vocabulary is the example's: every example answer maps as before.
+    raw = pd.Series([b for b, _ in BOROUGH_CASES] + ["Narnia", "Barrow"], dtype=object)
+    out = st.standardise_borough(raw, geography=Vocabularies().geography)
+    assert out["value"].tolist()[:-2] == [expected for _, expected in BOROUGH_CASES]
+    assert out["problem"].tolist()[-2:] == ["unknown borough"] * 2
+
+
+def test_other_respondent_types_per_survey() -> None:
+    types = RespondentTypes(
+        values=["Staff", "Patient", "Carer", "Volunteer"],
+        aliases={"involvement_survey": {"Staff": ["Employee", "Clinician"], "Patient": ["Service user"],
+                                        "Volunteer": ["Peer volunteer"]}})
+    raw = pd.Series(["clinician", "Service User", "peer volunteer", "Carer", "Resident", "", "Expert by experience"],
+                    dtype=object)
+    inv = st.standardise_respondent_type(raw, dataset="involvement_survey", types=types)
+    assert inv["value"].tolist()[:3] == ["Staff", "Patient", "Volunteer"]
+    # Carer is a value but not one the involvement survey lists: rejected like any unknown type.
+    assert inv["value"].iloc[3:].isna().all()
+    assert (inv["problem"].iloc[3:] == "unknown respondent type").all()
+    # A survey without aliases accepts every value by its own name, and nothing else.
+    eng = st.standardise_respondent_type(raw, dataset="engagement_survey", types=types)
+    assert eng["value"].iloc[3] == "Carer"
+    assert eng["value"].iloc[:3].isna().all() and (eng["problem"].iloc[:3] == "unknown respondent type").all()
 
 
 # --------------------------------------------------------------------------
@@ -523,9 +607,9 @@ STANDARDISERS: dict[str, Callable[[pd.Series], pd.DataFrame]] = {
     "dates": st.standardise_dates,
     "dates_bounded": lambda s: st.standardise_dates(s, earliest=pd.Timestamp("2019-01-01"),
                                                     latest=pd.Timestamp("2025-12-31")),
-    "respondent_involvement": lambda s: st.standardise_respondent_type(s, dataset="involvement_survey"),
-    "respondent_engagement": lambda s: st.standardise_respondent_type(s, dataset="engagement_survey"),
-    "borough": st.standardise_borough,
+    "respondent_involvement": lambda s: st.standardise_respondent_type(s, dataset="involvement_survey", types=TYPES),
+    "respondent_engagement": lambda s: st.standardise_respondent_type(s, dataset="engagement_survey", types=TYPES),
+    "borough": lambda s: st.standardise_borough(s, geography=GEO),
     **{f"equality_{f}": (lambda s, f=f: st.standardise_equality(s, field=f))
        for f in ("age_band", "ethnicity", "gender", "disability", "carer_status")},
     "service_line": st.standardise_service_line,
@@ -638,13 +722,13 @@ def test_problem_only_for_non_blank_unmappable(name: str) -> None:
 def test_string_dtype_input_works() -> None:
     raw = pd.Series(["Agree", None, "SA"], dtype="str", index=[7, 8, 9])
     assert st.standardise_likert(raw)["value"].tolist()[0] == 4
-    assert st.standardise_borough(pd.Series(["H&F", None], dtype="str"))["value"].iloc[0] == (
+    assert st.standardise_borough(pd.Series(["H&F", None], dtype="str"), geography=GEO)["value"].iloc[0] == (
         "Hammersmith and Fulham")
 
 
 def test_non_series_input_is_rejected() -> None:
     with pytest.raises(TypeError, match="Series"):
-        st.standardise_borough(["Brent"])  # type: ignore[arg-type]
+        st.standardise_borough(["Brent"], geography=GEO)  # type: ignore[arg-type]
 
 
 def test_input_not_mutated() -> None:
@@ -716,3 +800,28 @@ def test_real_fft_non_answers(fft: pd.DataFrame) -> None:
     assert out["non_answer_kind"].eq("nothing").sum() > 100
     assert flagged.str.split().str.len().max() <= 6
     assert not out.loc[text.isna(), "is_non_answer"].any()
+
+
+# --- co-production ladder, yes/no flags and theme-id lists --------------------------------------------
+def test_ladder_levels_map_onto_the_configured_rungs() -> None:
+    ladder = ["inform", "consult", "involve", "collaborate", "co-produce"]
+    raw = pd.Series(["Co-produce", " consult ", "CO PRODUCE", None, "", "co-design", "Collaborate", 3])
+    out = st.standardise_ladder_level(raw, ladder)
+    assert out["value"].tolist()[:3] == ["co-produce", "consult", "co-produce"]
+    assert out["value"].iloc[6] == "collaborate"
+    assert out["problem"].notna().tolist() == [False, False, False, False, False, True, False, True]
+    assert pd.isna(out["value"].iloc[3]) and pd.isna(out["value"].iloc[4])
+
+
+def test_flags_are_yes_no_or_missing_never_guessed() -> None:
+    out = st.standardise_flag(pd.Series(["Yes", "n", " Y ", "No consent", "maybe", None, True, "", "0"]))
+    assert out["value"].dtype == "boolean"
+    assert out["value"].tolist()[:5] == [True, False, True, False, pd.NA]
+    assert out["problem"].notna().tolist() == [False, False, False, False, True, False, False, False, False]
+    assert bool(out["value"].iloc[6]) is True and bool(out["value"].iloc[8]) is False
+
+
+def test_theme_id_lists_are_canonical() -> None:
+    out = st.standardise_theme_ids(pd.Series(["17; 19", "19,17,19", 21, 21.0, "7a", None, "-3", " ; "]))
+    assert out["value"].tolist()[:4] == ["17;19", "19;17", "21", "21"]
+    assert out["problem"].notna().tolist() == [False, False, False, False, True, False, True, False]

@@ -71,13 +71,18 @@ def test_themes_table_and_quality(synthetic_run) -> None:
     themes = pd.read_csv(out / "themes.csv")
     quality = json.loads((out / "quality.json").read_text())
     assert quality["n_rows"] == len(frame)
-    assert quality["n_themes"] == int((themes["theme_id"] >= 0).sum()) >= 4
+    rows = themes[themes["row_type"] == "theme"]
+    assert quality["n_themes"] == len(rows) >= 4
+    # no theme book: every theme is a candidate for review
+    assert quality["n_candidates"] == len(rows) and set(rows["status"]) == {"candidate"}
     assert {"n_documents", "outlier_share", "nmi", "ari", "diversity", "coherence_npmi"} <= set(quality)
     assert quality["nmi"] > 0.5 and quality["ari"] > 0.4  # six clearly different subjects
     assert quality["model_sha256"] == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-    shown = themes[~themes["suppressed"]]
-    assert ((shown["ci_low"] <= shown["percent"]) & (shown["percent"] <= shown["ci_high"])).all()
-    assert themes["theme_id"].tolist()[-2:] == [-1, -2]
+    # the cycle's prevalence: respondents with a substantive answer, 95% Wilson interval around it
+    shown = rows[~rows["suppressed"]]
+    assert ((shown["ci_low"] <= shown["pct"]) & (shown["pct"] <= shown["ci_high"])).all()
+    assert (shown["n"] >= 10).all() and rows["base"].nunique() == 1
+    assert shown["pct"].round(6).tolist() == (shown["n"] / shown["base"]).round(6).tolist()
 
 
 @pytest.mark.slow

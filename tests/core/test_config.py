@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from analysis.core import paths
+from analysis.core import paths, vocab
 from analysis.core.config import ConfigLoader, CycleConfig, is_example_data, load_config, read_yaml
 from analysis.core.errors import ConfigError
 from tests.conftest import write_config
@@ -338,3 +339,132 @@ def test_cli_shows_a_strict_config_error_as_one_line(tmp_path) -> None:
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"error: config cycle.yaml, line {_line_of(text, 'previous_cycle:')}, "
                                   "previous_cycle: '../../etc' is not a valid cycle id")
+
+
+# --------------------------------------------------------------------------- vocabularies
+GM = {"geography": {"name": "borough",
+                    "values": ["Bolton", "Bury", "Manchester", "Oldham", "Rochdale", "Salford", "Stockport",
+                               "Tameside", "Trafford", "Wigan"],
+                    "aliases": {"Manchester": ["City of Manchester", "MCR"]},
+                    "outside_label": "Outside Greater Manchester",
+                    "outside_aliases": ["Cheshire East", "Lancashire"]},
+      "respondent_types": {"values": ["Staff", "Expert by experience", "Resident", "Carer",
+                                      "Health or care professional"]}}
+
+
+def test_vocabularies_default_to_the_examples_lists(tmp_path, example_config_dict) -> None:
+    # An older config without the section keeps working, with the example's (NW London) lists,
+    # which the shipped example configs also write out in full.
+    del example_config_dict["vocabularies"]
+    default = load_config(write_config(tmp_path, example_config_dict)).vocabularies
+    assert default.geography.values == list(vocab.BOROUGHS)
+    assert default.geography.outside_label == vocab.BOROUGH_OTHER
+    assert default.respondent_types.values == list(vocab.RESPONDENT_TYPES)
+    assert default.respondent_types.spellings("involvement_survey")["Expert by experience"][:2] == [
+        "Expert by experience", "EbE"]
+    written = load_config(paths.EXAMPLE_CONFIG).vocabularies
+    assert written.geography.allowed_values() == default.geography.allowed_values()
+    assert set(written.geography.outside_aliases) == set(default.geography.outside_aliases)
+    for area in default.geography.values:
+        assert set(written.geography.aliases.get(area, [])) | {area} == set(default.geography.aliases[area]) | {area}
+    for dataset, table in default.respondent_types.aliases.items():
+        for kind, spellings in table.items():
+            assert set(written.respondent_types.aliases[dataset][kind]) | {kind} == set(spellings) | {kind}
+
+
+def test_a_cycle_sets_its_own_geography(tmp_path, example_config_dict) -> None:
+    example_config_dict["vocabularies"] = GM
+    config = load_config(write_config(tmp_path, example_config_dict))
+    assert config.vocabularies.geography.allowed_values()[-2:] == ["Wigan", "Outside Greater Manchester"]
+    # A survey without aliases accepts every type by its own name.
+    assert config.vocabularies.respondent_types.spellings("engagement_survey") == {
+        t: [] for t in GM["respondent_types"]["values"]}
+    assert config.notebook_parameters("03_change_over_time")["groups"] == GM["respondent_types"]["values"]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda g, t: g["aliases"].update({"Brent": ["Brnt"]}), "vocabularies.geography.aliases.Brent: 'Brent' is not one of values"),
+    (lambda g, t: g["aliases"].update({"Bury": ["MCR"]}), "aliases.Manchester: 'MCR' would mean both 'Bury' and 'Manchester'"),
+    (lambda g, t: g["aliases"].update({"Bury": ["manchester"]}), "would mean both 'Bury' and 'Manchester'"),
+    (lambda g, t: g.update(outside_label="Wigan"), "outside_label: 'Wigan' is also one of values"),
+    (lambda g, t: g["outside_aliases"].append("City of Manchester"), "outside_aliases.2: 'City of Manchester' is also an area"),
+    (lambda g, t: g["values"].append("Bolton"), "repeated area(s): Bolton"),
+    (lambda g, t: g.update(values=[]), "vocabularies.geography.values"),
+    (lambda g, t: g.update(name="Borough; DROP"), "is not a plain name"),
+    (lambda g, t: g["aliases"].update({"Bolton": ["--"]}), "'--' is blank"),
+    (lambda g, t: g.pop("outside_label"), "vocabularies.geography.outside_label: required key is missing"),
+    (lambda g, t: t.update(aliases={"staff_survey": {"Staff": []}}), "vocabularies.respondent_types.aliases.staff_survey"),
+    (lambda g, t: t.update(aliases={"involvement_survey": {"Patient": []}}), "'Patient' is not one of values"),
+    (lambda g, t: t.update(aliases={"engagement_survey": {"Staff": ["Nurse"], "Carer": ["NURSE"]}}),
+     "'NURSE' would mean both 'Staff' and 'Carer'"),
+    (lambda g, t: t.update(values="Staff"), "vocabularies.respondent_types.values: must be a list"),
+])
+def test_bad_vocabularies_are_named(tmp_path, example_config_dict, change, expected) -> None:
+    vocabularies = copy.deepcopy(GM)
+    change(vocabularies["geography"], vocabularies["respondent_types"])
+    example_config_dict["vocabularies"] = vocabularies
+    with pytest.raises(ConfigError) as err:
+        load_config(write_config(tmp_path, example_config_dict))
+    assert expected in str(err.value)
+    assert "line " in str(err.value)
+
+
+# --- reach: the co-production ladder and the case-study log ---------------------------------------------
+def test_reach_ladder_defaults_to_the_five_rungs(tmp_path, example_config_dict) -> None:
+    example_config_dict.pop("reach", None)
+    config = load_config(write_config(tmp_path, example_config_dict))
+    assert config.reach.ladder == list(vocab.INVOLVEMENT_LADDER)
+    assert config.reach.coproduced_levels() == ["co-produce"]
+
+
+def test_a_cycle_sets_its_own_ladder_and_top_rungs(tmp_path, example_config_dict) -> None:
+    example_config_dict["reach"] = {"ladder": ["told", "asked", "shaped", "led"], "coproduced_rungs": 2}
+    config = load_config(write_config(tmp_path, example_config_dict))
+    assert config.reach.coproduced_levels() == ["shaped", "led"]
+
+
+@pytest.mark.parametrize(("reach", "expected"), [
+    ({"ladder": ["inform", "Co-produce", "co produce"]}, r"reach\.ladder: rungs must differ.*co produce"),
+    ({"ladder": ["inform"]}, r"reach\.ladder"),
+    ({"ladder": ["inform", " "]}, r"reach\.ladder: a rung of the ladder is blank"),
+    ({"coproduced_rungs": 5}, r"reach\.coproduced_rungs: 5 top rungs would be the whole ladder of 5"),
+    ({"coproduced_rungs": 0}, r"reach\.coproduced_rungs"),
+    ({"coproduced_rungs": "2"}, r"reach\.coproduced_rungs: must be a whole number"),
+])
+def test_bad_ladders_are_named(tmp_path, example_config_dict, reach, expected) -> None:
+    example_config_dict["reach"] = reach
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write_config(tmp_path, example_config_dict))
+
+
+def test_ladder_levels_match_ignoring_case_spaces_and_hyphens() -> None:
+    from analysis.core.config import ladder_key
+
+    assert ladder_key("Co-produce") == ladder_key(" co produce ") == ladder_key("CO\u2011PRODUCE") == "coproduce"
+    assert ladder_key("co-design") != ladder_key("co-produce")
+
+
+def test_case_study_log_needs_its_required_fields(tmp_path, example_config_dict) -> None:
+    case = next(f for f in example_config_dict["inputs"] if f["dataset"] == "case_studies")
+    assert set(case["columns"].values()) >= {"case_ref", "title", "theme_ids", "consent"}
+    del case["columns"]["Consent to publish"]
+    with pytest.raises(ConfigError, match=r"required field\(s\) not mapped in case_studies: \['consent'\]"):
+        load_config(write_config(tmp_path, example_config_dict))
+
+
+def test_documents_index_needs_its_fields_and_open_documents_is_reserved(tmp_path, example_config_dict) -> None:
+    config = load_config(paths.EXAMPLE_CONFIG)
+    (documents,) = config.inputs_of("documents")
+    assert set(documents.columns.values()) >= {"document_id", "document_file", "channel", "date", "borough",
+                                               "respondent_type", "consent_to_quote"}
+    assert vocab.DOCUMENT_QUESTION_ID in {q.id for q in config.question_bank.open_questions}
+    data = copy.deepcopy(example_config_dict)
+    index = next(f for f in data["inputs"] if f["dataset"] == "documents")
+    del index["columns"]["Consent to quote"]
+    with pytest.raises(ConfigError, match=r"required field\(s\) not mapped in engagement_documents: "
+                                          r"\['consent_to_quote'\]"):
+        load_config(write_config(tmp_path, data))
+    data = copy.deepcopy(example_config_dict)
+    data["inputs"][0]["columns"]["Q8 What would make involvement better?"] = "open.documents"
+    with pytest.raises(ConfigError, match="open.documents is reserved for the passages of documents inputs"):
+        load_config(write_config(tmp_path, data))

@@ -22,19 +22,27 @@ def test_avx2_is_detected_from_the_cpu_flags(machine: str, cpuinfo: str, expecte
     assert numerics.cpu_has_avx2(machine, cpuinfo) is expected
 
 
+PORTABLE = {numerics.MODE_VARIABLE: "portable"}
+
+
+def test_the_default_is_the_hosts_own_arithmetic() -> None:
+    env: dict[str, str] = {}
+    assert numerics.pin_portable_numerics(env, loaded_modules=set(), avx2=True) == "host" and env == {}
+
+
 def test_pinning_sets_every_variable_before_the_libraries_load() -> None:
-    env: dict[str, str] = {"PATH": "/usr/bin"}
+    env: dict[str, str] = {"PATH": "/usr/bin", **PORTABLE}
     assert numerics.pin_portable_numerics(env, loaded_modules=set(), avx2=True) == "portable"
     assert {k: env[k] for k in numerics.PORTABLE_ENV} == numerics.PORTABLE_ENV
     assert env["PATH"] == "/usr/bin"
 
 
 def test_a_library_loaded_too_early_or_a_users_own_value_means_host_arithmetic() -> None:
-    env: dict[str, str] = {}
+    env: dict[str, str] = dict(PORTABLE)
     # numpy already chose its BLAS kernels: the run is not portable, and we say so.
     assert numerics.pin_portable_numerics(env, loaded_modules={"numpy"}, avx2=True) == "host"
     assert "OPENBLAS_CORETYPE" not in env and env["ATEN_CPU_CAPABILITY"] == "avx2"
-    own = {"MKL_CBWR": "AUTO"}
+    own = {"MKL_CBWR": "AUTO", **PORTABLE}
     assert numerics.pin_portable_numerics(own, loaded_modules=set(), avx2=True) == "host"
     assert own["MKL_CBWR"] == "AUTO"  # never overwritten
 
@@ -66,7 +74,8 @@ def _probe(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 def test_the_entry_point_puts_torch_and_numba_on_the_avx2_path() -> None:
     proc = _probe("from analysis.core.numerics import apply_portable_numerics, numerics_mode; "
                   "apply_portable_numerics(); import torch, numba; "
-                  "print(numerics_mode(), torch.backends.cpu.get_cpu_capability(), numba.config.CPU_NAME)")
+                  "print(numerics_mode(), torch.backends.cpu.get_cpu_capability(), numba.config.CPU_NAME)",
+                  **PORTABLE)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["portable", "AVX2", "haswell"]
 
@@ -82,7 +91,8 @@ def test_importing_every_module_leaves_the_environment_unchanged() -> None:
     assert proc.stdout.split() == ["True", "host"]
 
 
-def test_a_kernel_started_with_the_pins_reports_portable() -> None:
+def test_a_kernel_started_with_the_pins_reports_portable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(numerics.MODE_VARIABLE, "portable")
     env = numerics.portable_kernel_env()
     if not env:
         pytest.skip("portable arithmetic is pinned only on x86-64 with AVX2")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -330,3 +331,62 @@ def test_load_results_names_the_file_of_a_bad_record(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(ResultsError, match="not valid JSON"):
         load_results(tmp_path, "02_themes")
+
+
+# --- 04: co-production, case studies, what we could not do, theme links --------------------------------
+def reach_with_new_sections() -> dict[str, Any]:
+    data = example_results("04_reach_and_actions")
+    data["coproduction"] = {
+        "ladder": ["inform", "consult", "involve", "collaborate", "co-produce"], "coproduced_levels": ["co-produce"],
+        "weight": "participants",
+        "levels": [{"cycle": "example-2024", "level": "co-produce", "rung": 5, "activities": 2, "activity_share": 0.04,
+                    "participants": 19.0, "participant_share": 0.019},
+                   {"cycle": "example", "level": "not recorded", "rung": None, "activities": 0, "activity_share": None,
+                    "participants": 0.0, "participant_share": None}],
+        "cycles": [{"cycle": "example", "activities": 69, "recorded": 69, "coproduced": 14, "coproduced_share": 0.2029,
+                    "participants_recorded": 1653.0, "coproduced_participants": 294.0,
+                    "coproduced_participant_share": 0.1779, "from_start": 28, "from_start_recorded": 67,
+                    "from_start_share": 0.4179}],
+        "change": {"current_cycle": "example", "previous_cycle": "example-2024", "current_share": 0.2029,
+                   "previous_share": 0.04, "difference_pp": 16.29, "ci_low_pp": 4.03, "ci_high_pp": 27.6,
+                   "p_value": 0.0127, "level": 0.95, "verdict": "clear rise"},
+        "sentence": "The co-produced share of activities rose ...", "notes": []}
+    data["case_studies"] = {"shown": [{"case_id": "CS-2025-01", "title": "One number to call", "theme_ids": [17, 19],
+                                       "themes": ["Coordination between services", "Support for carers"],
+                                       "what_people_said": "Families repeat their story", "what_changed": None,
+                                       "quote": "Someone rang us first"}], "withheld": 1}
+    data["not_possible"] = [{"action_id": "YSWD-2025-08", "theme": "Support for carers", "you_said": "Respite",
+                             "we_did": "Extra respite beds", "reason": None}]
+    data["theme_link_warnings"] = [{"source": "action", "ref": "A2", "theme_id": 7, "resolved_id": 7,
+                                    "problem": "points at a retired theme", "message": "Action A2 is linked to ..."}]
+    data["suggested_actions"] = [{"theme_id": 18, "theme_label": "Out-of-hours support", "suggested_action_id": None,
+                                  "suggested_you_said": None, "suggested_we_did": None, "suggested_status": None,
+                                  "action_theme": None, "similarity": None}]
+    return data
+
+
+def test_reach_records_coproduction_case_studies_and_theme_links() -> None:
+    model = validate_results("04_reach_and_actions", reach_with_new_sections())
+    assert model.coproduction.change.verdict == "clear rise" and model.coproduction.cycles[0].from_start == 28
+    assert model.case_studies.withheld == 1 and model.case_studies.shown[0].theme_ids == [17, 19]
+    assert model.not_possible[0].reason is None and model.theme_link_warnings[0].ref == "A2"
+    # Recorded before these sections existed (the previous cycle's file): still valid, with empty defaults.
+    old = validate_results("04_reach_and_actions", example_results("04_reach_and_actions"))
+    assert old.coproduction is None and old.case_studies is None and old.not_possible == []
+
+
+@pytest.mark.parametrize(("path", "value", "where"), [
+    (("coproduction", "cycles", 0, "coproduced_share"), 20.3, "coproduction.cycles.0.coproduced_share"),
+    (("coproduction", "change", "p_value"), 1.5, "coproduction.change.p_value"),
+    (("coproduction", "levels", 0, "activities"), "2", "coproduction.levels.0.activities"),
+    (("case_studies", "withheld"), -1, "case_studies.withheld"),
+    (("case_studies", "shown", 0, "theme_ids", 0), "17", "case_studies.shown.0.theme_ids.0"),
+])
+def test_new_reach_fields_refuse_wrong_units_and_types(path, value, where) -> None:
+    data = reach_with_new_sections()
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ResultsError, match=rf"\n  {re.escape(where)}:"):
+        validate_results("04_reach_and_actions", data)

@@ -61,10 +61,12 @@ def raw(generated: Path) -> dict[str, pd.DataFrame]:
 
 @pytest.mark.slow
 def test_same_seed_gives_byte_identical_files(generated: Path, tmp_path: Path) -> None:
-    written = ex.make_example(tmp_path / "again")
-    assert {p.name for p in written} == {p.name for p in generated.iterdir()}
+    again = tmp_path / "again"
+    written = ex.make_example(again)
+    assert {p.relative_to(again) for p in written} == {p.relative_to(generated) for p in generated.rglob("*")
+                                                      if p.is_file()}
     for path in written:
-        assert path.read_bytes() == (generated / path.name).read_bytes(), path.name
+        assert path.read_bytes() == (generated / path.relative_to(again)).read_bytes(), path.name
 
 
 @pytest.mark.slow
@@ -77,14 +79,14 @@ def test_other_seed_gives_other_data() -> None:
 
 
 def test_total_size_under_5_mb(generated: Path) -> None:
-    total = sum(p.stat().st_size for p in generated.iterdir())
+    total = sum(p.stat().st_size for p in generated.rglob("*") if p.is_file())
     assert total < 5 * 1024 * 1024
     assert total > 500 * 1024  # a real amount of data, not an empty shell
 
 
 def test_committed_files_equal_a_fresh_generation(generated: Path) -> None:
     committed = paths.EXAMPLE_RAW_DIR
-    fresh = sorted(p.name for p in generated.iterdir())
+    fresh = sorted(p.relative_to(generated).as_posix() for p in generated.rglob("*") if p.is_file())
     assert committed.is_dir(), "data/raw/example is missing: run `python -m analysis make-example`"
     missing = [n for n in fresh if not (committed / n).is_file()]
     assert not missing, f"not committed: {missing}; run `python -m analysis make-example`"
@@ -133,7 +135,8 @@ def test_headers_and_names_match_the_config(generated: Path, raw: dict[str, pd.D
     assert config.deidentification.staff_names == list(ex.STAFF_NAMES)
     for item in config.inputs:
         name = Path(item.path).name
-        assert list(raw[name].columns) == list(item.columns), name
+        table = raw[name] if name in raw else _read(generated, name)
+        assert list(table.columns) == list(item.columns), name
         if item.sheet:
             assert ex.SHEETS[name] == item.sheet
     assert {q.id for q in config.question_bank.items} == set(ex.ITEM_IDS)
@@ -451,3 +454,53 @@ def test_review_borough_reach(raw: dict[str, pd.DataFrame]) -> None:
     ratio = exact.value_counts(normalize=True) / pop_share
     assert ratio["Hillingdon"] < 0.65 and ratio["Hounslow"] < 0.65
     assert ratio["Kensington and Chelsea"] > 1.4
+
+
+# --- co-production ladder and case studies ------------------------------------------------------------
+
+
+def _coproduced(frame: pd.DataFrame) -> tuple[int, int]:
+    """(co-produced, with a level) among rows that cleaning keeps, parsed independently of the cleaners."""
+    level = frame["Involvement level"].map(lambda v: re.sub(r"[\s\-]", "", str(v)).lower())
+    valid = frame["Activity ID"].astype(str).str.strip().ne("") & level.ne("")
+    participants = pd.to_numeric(frame["Participants"], errors="coerce")
+    valid &= participants.notna() & (participants >= 0)
+    valid &= ~frame.astype(str).duplicated()  # an exact duplicate row is removed by cleaning
+    return int((level[valid] == "coproduce").sum()), int(valid.sum())
+
+
+def test_planted_rise_in_coproduction_is_clear_in_the_raw_files(generated: Path) -> None:
+    from analysis.stats.comparisons import compare_proportions
+
+    after = _read(generated, "palliative_care_review_activity_log.xlsx")
+    before = _read(generated, ex.ACTIVITY_LOG_2024)
+    rungs = {re.sub(r"[\s\-]", "", str(v)).lower() for v in [*after["Involvement level"], *before["Involvement level"]]}
+    assert rungs == {"inform", "consult", "involve", "collaborate", "coproduce"}  # variants of the five rungs only
+    assert set(after["Experts by experience involved from the start"]) <= {"", "Yes", "Y", "yes", "No", "N", "no"}
+    (x1, n1), (x2, n2) = _coproduced(after), _coproduced(before)
+    assert n1 >= 60 and n2 >= 40
+    change = compare_proportions([x1], [n1], [x2], [n2]).iloc[0]
+    assert x1 / n1 > 2 * x2 / n2 and change["ci_low"] > 0  # clearly higher in 2025, by the Newcombe interval
+    dates = pd.to_datetime(before["Date"], format="%Y-%m-%d")
+    assert dates.dt.year.eq(2024).all()  # the 2024 cycle's own log: nothing the 2025 cycle would count
+
+
+def test_example_2024_maps_its_own_activity_log() -> None:
+    config = load_config(paths.CONFIG_DIR / "example-2024.yaml", check_files=False)
+    logs = [Path(f.path).name for f in config.inputs_of("activities")]
+    assert ex.ACTIVITY_LOG_2024 in logs
+    example = load_config(paths.EXAMPLE_CONFIG, check_files=False)
+    assert ex.ACTIVITY_LOG_2024 not in [Path(f.path).name for f in example.inputs]
+    for cfg in (config, example):
+        for f in cfg.inputs_of("activities"):
+            assert list(f.columns) == list(ex.HEADERS[Path(f.path).name].values())
+
+
+def test_case_studies_two_consented_one_not(generated: Path) -> None:
+    cases = _read(generated, ex.CASE_STUDIES_FILE)
+    consent = cases["Consent to publish"].str.strip().str.lower().str[0]
+    assert (consent == "y").sum() == 2 and (consent == "n").sum() == 1
+    assert cases["Theme IDs"].str.fullmatch(r"\d+(; ?\d+)*").all()
+    assert cases["What changed"].str.contains("Grace Okafor").any()  # planted for de-identification
+    readme = (generated / ex.README).read_text(encoding="utf-8")
+    assert "## e. Case studies" in readme and "Planted rise in co-production" in readme

@@ -97,16 +97,18 @@ def _hostile_config(tmp: Path, raw: Path) -> Path:
     (tmp / "codebook.yaml").write_text(yaml.safe_dump(codebook, sort_keys=False), encoding="utf-8")
     data["themes"]["codebook"] = str(tmp / "codebook.yaml")
 
-    reviews = tmp / "reviews"
-    reviews.mkdir()
-    decisions = pd.read_csv(paths.CONFIG_DIR / "reviews" / "example-2024.csv", dtype=str, keep_default_na=False,
-                            encoding="utf-8-sig")
-    for row, payload in zip(range(min(4, len(decisions))), [SCRIPT, JS_LINK, REFRESH, FORMULAS[0]], strict=False):
-        decisions.loc[row, "label"] = f"{payload} reviewed"
-        decisions.loc[row, "reviewer"] = "XX"
-        decisions.loc[row, "reviewed_on"] = "2026-11-30"
-    decisions.to_csv(reviews / "example-2024.csv", index=False, encoding="utf-8")
-    data["themes"]["review_dir"] = str(reviews)
+    # The theme book is analysts' input too: payloads in the names and descriptions of its largest themes.
+    from analysis.themes.book import load_book, save_book
+
+    book = load_book(paths.CONFIG_DIR / "themes" / "example.yaml")
+    active = [t for t in book.themes if t.status == "active"]
+    hostile = {t.id: t.model_copy(update={"name": f"{payload} reviewed"[:80], "description": f"{IMG} {FORMULAS[0]}",
+                                          "reviewer": "XX", "reviewed_on": "2026-11-30"})
+               for t, payload in zip(active[:4], [SCRIPT, JS_LINK, REFRESH, FORMULAS[0]], strict=False)}
+    meta = book.meta.model_copy(update={"themes": [hostile.get(t.id, t) for t in book.themes]})
+    save_book(type(book)(meta=meta, centroids=book.centroids), tmp / "book.yaml")
+    data["themes"]["book"] = str(tmp / "book.yaml")
+    data["themes"]["review_dir"] = str(tmp / "review")
 
     path = tmp / "example-2024.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

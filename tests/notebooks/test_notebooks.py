@@ -29,9 +29,8 @@ TEN_DIGITS = re.compile(r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b")
 def example_run(tmp_path_factory) -> dict:
     """Run the example exactly as `make report` does, into a temporary folder.
 
-    The previous cycle (example-2024) runs first: theme ids come from the registry it
-    starts, the analysts' decisions in config/reviews refer to them, and the 2025
-    report compares itself with it.
+    The previous cycle (example-2024) runs first, so that the 2025 report compares itself
+    with it; both assign their answers to the committed theme book (config/themes/example.yaml).
     """
     import shutil
 
@@ -50,11 +49,13 @@ def example_run(tmp_path_factory) -> dict:
         data["outputs"] = {"processed_dir": str(tmp / "processed"), "reports_dir": str(tmp / "reports"),
                            "interim_dir": str(paths.INTERIM_DIR)}
         data["themes"]["codebook"] = str(paths.resolve(data["themes"]["codebook"]))
+        data["themes"]["book"] = str(paths.resolve(data["themes"]["book"]))
+        data["themes"]["review_dir"] = str(tmp / "review")
         config_path = tmp / f"{name}.yaml"
         config_path.write_text(yaml.safe_dump(data, sort_keys=False))
         reports[name] = Path(run_cycle(config_path, tmp / "reports" / name, progress=lambda _msg: None))
     return {"report": reports["example"], "previous": reports["example-2024"],
-            "processed": tmp / "processed" / "example", "raw": raw}
+            "processed": tmp / "processed" / "example", "raw": raw, "review": tmp / "review"}
 
 
 def _raw_identifiers(raw: Path) -> set[str]:
@@ -104,23 +105,36 @@ def test_no_identifier_survives_in_processed_text_or_html(example_run) -> None:
     assert not [m for m in TEN_DIGITS.findall(processed_text) if nhs_number_is_valid(m)]
 
 
-def test_themes_notebook_applies_review_and_reserves_non_answers(example_run) -> None:
+def test_themes_follow_the_book_and_reserve_non_answers(example_run) -> None:
+    from analysis.themes.book import load_book
+
+    book = load_book(paths.CONFIG_DIR / "themes" / "example.yaml")
     rec = recording.load(example_run["report"], "02_themes")
     review = rec["review"]
-    assert (review["renamed"], review["merged"], review["excluded"]) == (3, 3, 1)
+    assert review["merged"] == sum(t.status == "merged" for t in book.themes)
+    assert review["excluded"] == sum(t.status == "excluded" for t in book.themes)
     assert review["decisions_with_changed_themes"] == 0
+    assert rec["registry"]["book_version"] == book.meta.book_version
     assignments = pd.read_parquet(example_run["processed"] / "theme_assignments.parquet")
     comments = pd.read_parquet(example_run["processed"] / "comments.parquet")
     non_answers = comments.loc[comments["is_non_answer"], "comment_id"]
     assert set(assignments.loc[assignments["comment_id"].isin(non_answers), "theme_id"]) == {-2}
+    # merged themes never appear: their answers count under the theme they were merged into
+    merged = {t.id for t in book.themes if t.status == "merged"}
+    assert not merged & set(assignments["theme_id"])
     for question in ("difference_made", "make_better", "works_well", "should_change"):
         q = rec["questions"][question]
         assert 0 < q["non_answer_share"] < 0.5
         assert q["top_themes"], question
     assert rec["quality"]["outlier_share"] < 0.1
-    # the theme recognised by the reviewer keeps its reviewed name in the published table
-    should_change = pd.read_csv(example_run["report"] / "tables" / "themes_should_change.csv")
-    assert "Out-of-hours phone line and urgent medicines" in set(should_change["label"])
+    # more than half the answers land in their planted codebook theme (27% before the theme book)
+    assert rec["quality"]["ground_truth"]["codebook_recall"] > 0.5
+    # a reviewed name in the book is what readers see
+    works_well = pd.read_csv(example_run["report"] / "tables" / "themes_works_well.csv")
+    assert "Hospice care praised" in set(works_well["label"])
+    # the run wrote its review folder outside the report, with no quotes in the report tables folder
+    assert (example_run["review"] / "example" / "theme_review.csv").is_file()
+    assert not list(example_run["report"].rglob("theme_review*"))
 
 
 def test_change_notebook_recovers_planted_effects(example_run) -> None:
@@ -144,6 +158,19 @@ def test_reach_notebook_finds_who_we_have_not_heard_from(example_run) -> None:
         assert group in flagged
     assert "Kensington and Chelsea" not in flagged
     assert rec["actions_total"] == 26
+
+
+def test_reach_notebook_detects_the_planted_rise_in_coproduction_and_follows_themes(example_run) -> None:
+    rec = recording.load(example_run["report"], "04_reach_and_actions")
+    change = rec["coproduction"]["change"]
+    assert change["previous_cycle"] == "example-2024" and change["verdict"] == "clear rise"
+    assert change["ci_low_pp"] > 0 and "rose" in rec["coproduction"]["sentence"]
+    assert [c["case_id"] for c in rec["case_studies"]["shown"]] == ["CS-2025-01", "CS-2025-02"]
+    assert rec["case_studies"]["withheld"] == 1
+    assert len(rec["not_possible"]) == rec["actions_by_status"]["Not possible"]
+    assert all(r["reason"] for r in rec["not_possible"])
+    gaps = {t["theme_label"] for t in rec["themes_without_action"]}
+    assert "Advance care planning" not in gaps  # the theme book carries the action on its merged theme
 
 
 def test_summary_page_reads_like_a_report_and_compares_cycles(example_run) -> None:

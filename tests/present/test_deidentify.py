@@ -28,6 +28,7 @@ from analysis.present.deidentify import (
     redact_text,
     resolve_key,
 )
+from analysis.present.deidentify import model as name_model
 
 FFT_CSV = paths.SHARED_DIR / "data/fft_feedback/fft_feedback_v6framework.csv"
 
@@ -675,21 +676,21 @@ def test_model_is_not_loaded_at_import_and_loads_offline(tmp_path: Path) -> None
 
 
 def test_model_with_wrong_files_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deidentify, "MODEL_FILES_SHA256", "0" * 64)
+    monkeypatch.setattr(name_model, "MODEL_FILES_SHA256", "0" * 64)
     with pytest.raises(NameModelError, match="does not match the pinned en_core_web_sm") as info:
         deidentify.load_name_model.__wrapped__()
     assert "--force-reinstall" in str(info.value) and info.value.exit_code == 2
 
 
 def test_missing_model_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deidentify, "MODEL_PACKAGE", "no_such_model_package_xyz")
+    monkeypatch.setattr(name_model, "MODEL_PACKAGE", "no_such_model_package_xyz")
     with pytest.raises(NameModelError, match="not installed"):
         deidentify.load_name_model.__wrapped__()
 
 
 def test_installed_model_matches_the_pin() -> None:
-    folder = deidentify._model_dir()
-    assert deidentify._folder_sha256(folder) == deidentify.MODEL_FILES_SHA256
+    folder = name_model._model_dir()
+    assert name_model._folder_sha256(folder) == deidentify.MODEL_FILES_SHA256
     meta = __import__("json").loads((folder / "meta.json").read_text(encoding="utf-8"))
     assert meta["lang"] == "en" and meta["version"] == "3.8.0" and "ner" in meta["pipeline"]
     assert "PERSON" in meta["labels"]["ner"]

@@ -160,9 +160,8 @@ def test_published_tables_review_sheets_and_deidentify_output_are_formula_safe(t
     assert path.read_text(encoding="utf-8") == "action,people\n'=cmd|' /C calc'!A0,12\nParking,30\n"
 
     sheet = pd.DataFrame({c: ["@SUM(1)"] for c in review.SHEET_COLUMNS})
-    assert formula_cells(review.write_review_sheet(sheet, tmp_path / "sheet.csv")) == []
-    review.write_decisions_template(sheet, tmp_path / "decisions.csv")
-    assert formula_cells(tmp_path / "decisions.csv") == []
+    folder = review.write_review_folder(sheet, None, tmp_path / "review")
+    assert formula_cells(folder / review.SHEET_NAME) == []
 
     raw = tmp_path / "raw.csv"
     raw.write_text('id,comment,score\n1,"=HYPERLINK(""http://evil"",""x"")",-5\n2,Lovely staff,+3\n', encoding="utf-8")

@@ -180,13 +180,27 @@ return {scroll_width: document.documentElement.scrollWidth,
 """
 
 
+CHARTS_JS = """
+const imgs = Array.from(document.querySelectorAll('figure.chart img'));
+const shown = imgs.filter(i => getComputedStyle(i).display !== 'none');
+return {shown: shown.map(i => i.className), hidden: imgs.filter(i => getComputedStyle(i).display === 'none').map(i => i.className),
+        rights: shown.map(i => Math.round(i.getBoundingClientRect().right)),
+        loaded: shown.every(i => i.complete && i.naturalWidth > 0)};
+"""
+
+
 @pytest.fixture(scope="module")
 def summary_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """index.html rendered from example-shaped results, with a wide outcomes table and long unbroken words."""
     from analysis.core import recording
     from analysis.core.config import load_config
     from analysis.report import build as report
-    from tests.report.test_build import _example_shaped_results, _reach_results
+    from tests.report.test_build import (
+        _coproduction_record,
+        _equal_voice_record,
+        _example_shaped_results,
+        _reach_results,
+    )
 
     root = tmp_path_factory.mktemp("summary-layout")
     config_path, _ = build_stub_project(root)
@@ -194,26 +208,14 @@ def summary_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = root / "out"
     _example_shaped_results(out)
     long_word = "https://example.nhs.uk/" + "involvement-feedback-" * 8 + "final.pdf"
-    rec = _reach_results()
+    rec = _reach_results(coproduction=_coproduction_record())
     rec["you_said_we_did"][0]["we_did"] = f"Letters redesigned; see {long_word}"
     rec["themes_without_action"] = [{"theme_id": 130, "theme_label": "Out-of-hours" + "-phone-line" * 10,
                                      "people": 96.0, "pct": 10.8}]
     recording.record(out, "04_reach_and_actions", rec)
-    def entry(pct: float) -> dict:
-        return {"wave": 2025, "pct_positive": pct, "ci_low": pct - 6, "ci_high": pct + 5, "n": 388.0,
-                "suppressed": False, "mdd_pp": 9.5,
-                "diff_baseline": {"estimate": 13.0, "ci_low": 5.0, "ci_high": 21.0, "p_value": 0.001,
-                                  "p_adjusted": 0.002, "comparison_wave": 2019, "suppressed": False}}
-
-    # Two groups on every outcome: the equal-voice chart (inline SVG) must fit a phone and a page too.
-    items = {q.id: {"all": entry(61.0 + k), "Staff": entry(80.0 - k), "Expert by experience": entry(63.0 + k)}
-             for k, q in enumerate(config.question_bank.items)}
-    recording.record(out, "03_change_over_time", {
-        "latest_wave": 2025, "baseline_wave": 2019, "suppression_threshold": 10, "items": items,
-        "sentences": [{"item": "real_improvements", "group": "Staff vs Expert by experience",
-                       "sentence": "Real improvements: in 2025, Staff answered positively 17 percentage points more "
-                                   "often (95% CI 9 to 25 points; adjusted p < 0.001)."}],
-        "notes": [], "p_adjusted_method": "Holm", "gee_used": False})
+    # Two groups, every wave and the recorded gaps: the headline and equal-voice charts (static PNG) must fit a
+    # phone and a page too.
+    recording.record(out, "03_change_over_time", _equal_voice_record())
     manifest = {"git": {"commit": "f" * 40, "dirty": True}, "python": "3.11",
                 "inputs": [{"name": "survey", "path": "data/raw/" + "very_long_export_name_" * 6 + ".csv",
                             "sha256": "a" * 64}], "packages": {"pandas": "3.0.0"}}
@@ -244,6 +246,10 @@ def test_summary_fits_a_390px_phone_and_tables_scroll_inside_their_wrapper(drive
         assert state["wide"] == [], state
         # The outcomes table is wider than a phone: it scrolls inside its wrapper, the page does not.
         assert state["wrappers"] >= 3 and state["scrolling_wrappers"] >= 1, state
+        # Every chart is drawn, within the screen; the ratings over time in their phone drawing.
+        charts = driver.execute_script(CHARTS_JS)
+        assert charts["loaded"] and charts["shown"] == ["chart-narrow", "", ""] and charts["hidden"] == ["chart-wide"], charts
+        assert len(charts["rights"]) == 3 and all(0 < right <= 390 for right in charts["rights"]), charts
     finally:
         _reset(driver)
 
@@ -267,8 +273,10 @@ def test_summary_prints_on_a4_pages_with_nothing_clipped(driver, summary_page):
         assert state["scroll_width"] <= A4_CONTENT_PX, state
         assert state["wide"] == [], state
         assert state["scrolling_wrappers"] == 0, state  # on paper nothing may hide in a scrolling wrapper
-        chart = driver.execute_script("return document.querySelector('svg.equal-voice-chart').getBoundingClientRect().right")
-        assert 0 < chart <= A4_CONTENT_PX
+        # On paper: the page-wide drawing of each chart, inside the printable width; the phone drawing hidden.
+        charts = driver.execute_script(CHARTS_JS)
+        assert charts["shown"] == ["chart-wide", "", ""] and charts["hidden"] == ["chart-narrow"], charts
+        assert all(0 < right <= A4_CONTENT_PX for right in charts["rights"]), charts
         style = driver.execute_script("""return {
             outcomes: getComputedStyle(document.getElementById('outcomes')).breakBefore,
             card: getComputedStyle(document.querySelector('.key-figures li')).breakInside,

@@ -12,6 +12,7 @@ import pytest
 
 from analysis.core import recording
 from analysis.core.config import load_config
+from analysis.core.errors import UserError
 from analysis.report import build as report
 from analysis.report import runner
 from tests.core.test_results import example_results
@@ -110,7 +111,10 @@ def test_index_summary_links_and_methods(built):
     assert "Executive summary" in text
     assert "61%" in text and "55% to 66%" in text  # headline with its interval
     assert "+13 points since 2023" in text and "clear change" in text
-    assert "Real improvements (everyone): 61% answered positively in 2025" in text
+    # The first key finding: the clear change, its number and its interval (the recorded sentence, with its
+    # statistics, stays on the change-over-time page).
+    assert "Real improvements: 61% answered positively in 2025, up 13 points since 2023; 95% interval 7 to 19" in text
+    assert "Real improvements (everyone): 61% answered positively in 2025" not in text
     assert "02_themes" in text and "04_reach_and_actions" in text  # missing sections named
     assert "Synthetic example" in text
     assert "fewer than 10 people" in text and "Agree, Strongly agree" in text
@@ -196,8 +200,15 @@ def test_prepare_notebook_for_readers():
     assert nb.cells[1].outputs[0]["data"].get("application/vnd.plotly.v1+json")  # input left untouched
 
 
-def _config(tmp_path: Path, previous: str | None = None):
+def _config(tmp_path: Path, previous: str | None = None, standards: dict | None = None):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path, _ = build_stub_project(tmp_path, cycle="now", previous=previous)
+    if standards is not None:
+        import yaml
+
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["standards"] = standards
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return load_config(path)
 
 
@@ -254,7 +265,7 @@ def test_summary_refuses_results_off_the_contract(tmp_path):
     path.parent.mkdir(parents=True)
     # The old shape, read "defensively" before the contract: now a clear error naming the file and field.
     path.write_text(json.dumps({"top_themes": {"make_better": [{"theme_id": 8, "label": "Feedback", "pct": 0.2}]}}))
-    with pytest.raises(report.UserError, match=r"(?s)02_themes\.json.*\n  top_themes: Extra inputs"):
+    with pytest.raises(UserError, match=r"(?s)02_themes\.json.*\n  top_themes: Extra inputs"):
         report.summary_context(out, config)
 
 
@@ -576,10 +587,10 @@ def test_first_number_on_the_summary_is_the_number_of_respondents(tmp_path):
     html = report.render_index(report.summary_context(out, config), config=config, pages=[])
     figures = _key_figures(html)
     assert figures[0] == ("2,695", "survey respondents")
-    assert ("3,425", "written comments") in figures and ("69", "engagement activities") in figures
+    assert ("3,425", "written comments and document passages") in figures and ("69", "engagement activities") in figures
     assert "3,070" not in [value for value, _ in figures]  # rows kept across every input are not respondents
     text = re.sub(r"\s+", " ", _visible_text(html))
-    assert "what 2,695 survey respondents told us, in 3,425 written comments, and 69 engagement activities" in text
+    assert "what 2,695 survey respondents told us, in 3,425 written comments and document passages, and 69 engagement activities" in text
     assert "2 surveys, 6 waves, 2019 to 2025" in text
     assert "1,653 participants (someone at two activities counts twice); 8 of 8 boroughs" in text
     assert "among the 600 engagement survey respondents in 2025" in text
@@ -641,7 +652,8 @@ def _standards(html: str) -> dict[str, tuple[list[str], str]]:
 
 
 def test_standards_point_only_at_sections_whose_results_were_recorded(tmp_path):
-    config = _config(tmp_path)
+    # Which items evidence which standard is the cycle's config, not the report's code.
+    config = _config(tmp_path, standards={"communications": ["told_outcome"]})
     out = tmp_path / "out"
     _example_shaped_results(out)  # 01 and 04: no ratings (03) or themes (02) this cycle
     html = report.render_index(report.summary_context(out, config, {}), config=config, pages=[])
@@ -677,48 +689,265 @@ def test_standards_point_only_at_sections_whose_results_were_recorded(tmp_path):
 
 
 # --------------------------------------------------------------------------- equal voice
-def test_equal_voice_chart_shows_each_group_with_its_interval_and_the_recorded_gap(tmp_path):
+def _entry(pct, low, high, n, *, suppressed=False, wave=2025, baseline=None, mdd=None, mdd_family=None):
+    """One 03 entry (items -> group -> entry); ``baseline`` = (estimate, low, high) of the change since 2019."""
+    e = {"wave": wave, "pct_positive": None if suppressed else pct, "ci_low": None if suppressed else low,
+         "ci_high": None if suppressed else high, "n": None if suppressed else n, "suppressed": suppressed,
+         "mdd_pp": mdd, "mdd_family_pp": mdd_family}
+    if baseline is not None:
+        est, lo, hi = baseline
+        e["diff_baseline"] = {"estimate": est, "ci_low": lo, "ci_high": hi, "p_value": 0.5, "p_adjusted": 1.0,
+                              "comparison_wave": 2019, "suppressed": False, "family_size": 24.0,
+                              "verdict": "up" if lo > 0 else "down" if hi < 0 else "no evidence"}
+    return e
+
+
+def _gap(item, gap, low, high, ref_pct, other_pct, *, other="Expert by experience", change=None, suppressed=False):
+    g = {"item": item, "wave": 2025, "reference": "Staff", "other": other,
+         "reference_pct": None if suppressed else ref_pct, "other_pct": None if suppressed else other_pct,
+         "reference_n": None if suppressed else 170.0, "other_n": None if suppressed else 206.0,
+         "reference_effective_n": None if suppressed else 170.0, "other_effective_n": None if suppressed else 206.0,
+         "gap_pp": None if suppressed else gap, "ci_low_pp": None if suppressed else low,
+         "ci_high_pp": None if suppressed else high, "ci_low_unadjusted_pp": None if suppressed else low + 4,
+         "ci_high_unadjusted_pp": None if suppressed else high - 4, "family_size": None if suppressed else 24.0,
+         "verdict": None, "suppressed": suppressed, "change": None}
+    if change is not None:
+        before, d, lo, hi, verdict = change
+        g["change"] = {"previous_cycle": "last-year", "previous_wave": 2024, "previous_gap_pp": before,
+                       "previous_ci_low_pp": before - 8, "previous_ci_high_pp": before + 8, "change_pp": d,
+                       "ci_low_pp": lo, "ci_high_pp": hi, "ci_low_unadjusted_pp": lo + 3, "ci_high_unadjusted_pp": hi - 3,
+                       "family_size": 2.0, "verdict": verdict, "source": "group differences"}
+    return g
+
+
+HOSTILE_GROUP = "Expert <script>alert(1)</script>"
+
+
+def _equal_voice_record(*, hostile: bool = False) -> dict:
+    """03 results with two groups on two ratings, everyone's series and the recorded gaps."""
+    other = HOSTILE_GROUP if hostile else "Expert by experience"
+    series = {"real_improvements": {"all": [
+        {"wave": w, "pct_positive": p, "ci_low": p - 5, "ci_high": p + 5, "n": 300.0, "suppressed": False}
+        for w, p in ((2019, 70.0), (2022, 78.0), (2025, 86.0))] + [
+        {"wave": 2026, "pct_positive": None, "ci_low": None, "ci_high": None, "n": None, "suppressed": True}]},
+        "told_outcome": {"all": [
+            {"wave": w, "pct_positive": p, "ci_low": p - 5, "ci_high": p + 5, "n": 300.0, "suppressed": False}
+            for w, p in ((2019, 58.0), (2025, 60.0))]}}
+    items = {"real_improvements": {"all": _entry(86.0, 82.0, 89.0, 388.0, baseline=(16.0, 0.4, 27.0), mdd=7.7,
+                                                 mdd_family=12.0),
+                                   "Staff": _entry(85.2, 79.1, 89.8, 170.0, mdd=11.0, mdd_family=17.0),
+                                   other: _entry(68.0, 61.3, 74.0, 206.0, mdd=12.0, mdd_family=18.0)},
+             "told_outcome": {"all": _entry(60.0, 55.0, 65.0, 380.0, baseline=(2.0, -11.0, 15.0), mdd=9.0,
+                                            mdd_family=14.0),
+                              "Staff": _entry(61.0, 53.0, 68.0, 170.0, mdd=14.0, mdd_family=21.0),
+                              other: _entry(0, 0, 0, 0, suppressed=True)}}
+    return {"latest_wave": 2025, "baseline_wave": 2019, "suppression_threshold": 10, "items": items, "series": series,
+            "sentences": [{"item": "real_improvements", "group": "all",
+                           "sentence": "Real improvements (everyone): 86% (95% CI 82% to 89%; adjusted p = 1.00)."}],
+            "notes": [], "p_adjusted_method": "Bonferroni", "gee_used": False,
+            "group_differences": [
+                _gap("real_improvements", 17.2, 2.2, 30.8, 85.2, 68.0, other=other, change=(17.1, 0.1, -15.7, 16.3,
+                                                                                             "no clear change")),
+                _gap("told_outcome", None, None, None, None, None, other=other, suppressed=True)]}
+
+
+def test_equal_voice_shows_each_group_the_gap_its_interval_and_its_change_as_one_chart(tmp_path):
     config = _config(tmp_path)
     out = tmp_path / "out"
-
-    def entry(pct, low, high, n, suppressed=False):
-        return {"wave": 2025, "pct_positive": None if suppressed else pct, "ci_low": None if suppressed else low,
-                "ci_high": None if suppressed else high, "n": None if suppressed else n, "suppressed": suppressed,
-                "mdd_pp": None}
-
-    hostile = "Expert <script>alert(1)</script>"
-    items = {"real_improvements": {"all": entry(76.0, 71.0, 80.0, 375.0), "Staff": entry(85.2, 79.1, 89.8, 169.0),
-                                   hostile: entry(68.0, 61.3, 74.0, 206.0)},
-             "told_outcome": {"all": entry(60.0, 55.0, 65.0, 380.0), "Staff": entry(61.0, 53.0, 68.0, 170.0),
-                              hostile: entry(0, 0, 0, 0, suppressed=True)}}
-    gap = (f"Real improvements: in 2025, Staff answered positively 17 percentage points more often (Staff minus "
-           f"{hostile}, 95% CI 9 to 25 points; adjusted p < 0.001).")
-    recording.record(out, "03_change_over_time", {
-        "latest_wave": 2025, "baseline_wave": 2019, "suppression_threshold": 10, "items": items,
-        "sentences": [{"item": "real_improvements", "group": f"Staff vs {hostile}", "sentence": gap},
-                      {"item": "real_improvements", "group": "Staff", "sentence": "Within-group sentence."}],
-        "notes": [], "p_adjusted_method": "Holm", "gee_used": False})
+    recording.record(out, "03_change_over_time", _equal_voice_record(hostile=True))
     context = report.summary_context(out, config, {})
     ev = context["equal_voice"]
-    assert ev["groups"] == ["Staff", hostile]
+    assert ev["groups"] == ["Staff", HOSTILE_GROUP] and ev["recorded"] and ev["previous_cycle"] == "last-year"
+    real = next(r for r in ev["rows"] if r["item_id"] == "real_improvements")
+    gap = real["gaps"][0]
+    assert gap["clear"] and gap["gap"] == 17.2 and not gap["change"]["clear"]
+    assert real["sentences"][0] == (
+        f"Real improvements: the Staff group answered positively 17 points more often than the {HOSTILE_GROUP} group "
+        "(85% against 68%; 95% interval 2 to 31 points). No clear change since last-year (+17 points then; "
+        "change 0 points, 95% interval -16 to 16 points).")
     told = next(r for r in ev["rows"] if r["item_id"] == "told_outcome")
-    assert told["values"][1] == {"group": hostile, "pct": None, "ci_low": None, "ci_high": None, "n": None}
-    assert ev["gaps"] == [gap]  # the between-group sentence only, as recorded
+    assert told["values"][1] == {"group": HOSTILE_GROUP, "pct": None, "ci_low": None, "ci_high": None, "n": None}
+    assert "cannot be compared: fewer than 10 people" in told["sentences"][0]
     html = report.render_index(context, config=config, pages=[])
     assert report.live_content(report._with_policy(html, ())) == []
-    chart = html.split('<svg class="equal-voice-chart"', 1)[1].split("</svg>", 1)[0]
-    assert "<script>" not in chart and "Expert &lt;script&gt;alert(1)&lt;/script&gt;" in chart
-    desc = _visible_text(chart.split("<desc", 1)[1].split("</desc>", 1)[0].split(">", 1)[1])
-    assert "Real improvements: Staff 85% (79% to 90%), Expert <script>alert(1)</script> 68% (61% to 74%)" in desc
-    assert "Told what happened: Staff 61% (53% to 68%), Expert <script>alert(1)</script> – (–)" in desc
-    assert chart.count("<circle") == 2 + 3  # legend, then three shown values: the hidden one is not drawn
-    assert "17 percentage points more often" in _visible_text(html)
+    section = html.split('<section id="equal-voice"', 1)[1].split("</section>", 1)[0]
+    # One static chart with alt text repeating every number drawn; the hidden group is not drawn.
+    images = [a for tag, a in parse(section) if tag == "img"]
+    assert len(images) == 1 and images[0]["src"].startswith("data:image/png;base64,")
+    alt = images[0]["alt"]
+    assert f"Real improvements, Staff minus {HOSTILE_GROUP}: +17 points (+2 to +31), last-year +17" in alt
+    assert "Told what happened, " + HOSTILE_GROUP + ": too few answers to compare" in alt
+    assert "<script>" not in section and "Expert &lt;script&gt;alert(1)&lt;/script&gt;" in section
+    text = re.sub(r"\s+", " ", _visible_text(section))
+    assert "+17 points (2 to 31 points)" in text and "0 points (-16 to 16 points): no clear change" in text
+    # Sentences for the clear gaps only (the table holds every one): here the one clear gap.
+    listed = section.split('<ul class="summary-list">', 1)[1].split("</ul>", 1)[0]
+    assert listed.count("<li>") == 1 and "the Staff group answered positively 17 points" in listed
+    assert "adjusted p =" not in _visible_text(html)
 
-    # One group only: no equal-voice chart, and nothing broken.
-    recording.record(out, "03_change_over_time", {
-        "latest_wave": 2025, "baseline_wave": 2019, "suppression_threshold": 10,
-        "items": {"real_improvements": {"all": entry(76.0, 71.0, 80.0, 375.0)}}, "sentences": [], "notes": [],
-        "p_adjusted_method": "Holm", "gee_used": False})
+
+def test_equal_voice_without_recorded_gaps_shows_the_groups_and_says_so(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    rec = _equal_voice_record()
+    del rec["group_differences"]  # recorded before the field existed
+    recording.record(out, "03_change_over_time", rec)
+    context = report.summary_context(out, config, {})
+    assert not context["equal_voice"]["recorded"]
+    html = report.render_index(context, config=config, pages=[])
+    section = html.split('<section id="equal-voice"', 1)[1].split("</section>", 1)[0]
+    assert "were not recorded by this run" in section and "<img" not in section
+
+    # One group only: no equal-voice section, and nothing broken.
+    rec = _equal_voice_record()
+    rec["items"] = {"real_improvements": {"all": rec["items"]["real_improvements"]["all"]}}
+    rec["group_differences"] = []
+    recording.record(out, "03_change_over_time", rec)
     context = report.summary_context(out, config, {})
     assert context["equal_voice"] is None
     assert 'id="equal-voice"' not in report.render_index(context, config=config, pages=[])
+
+
+# --------------------------------------------------------------------------- key findings and the headline chart
+def test_key_findings_are_five_sentences_in_the_documented_order_and_never_contradict_their_interval(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    _example_shaped_results(out)
+    recording.record(out, "03_change_over_time", _equal_voice_record())
+    recording.record(out, "02_themes", _themes(make_better=[
+        {"theme_id": 8, "label": "Feedback on what happened", "n": 40, "pct": 21.5, "ci_low": 16.0, "ci_high": 27.9,
+         "reviewed": True, "reviewer": "AB", "reviewed_on": "2025-11-21"}]))
+    context = report.summary_context(out, config, {})
+    findings = context["findings"]
+    assert [f["kind"] for f in findings] == ["change", "gap", "theme", "reach", "actions"]
+    # The clear change's near bound is 0.4: printed with the decimal that keeps it off 0.
+    assert findings[0]["text"] == ("Real improvements: 86% answered positively in 2025, up 16 points since 2019 "
+                                   "(70% then); 95% interval 0.4 to 27 points.")
+    assert "Told what happened" not in " ".join(f["text"] for f in findings)  # no clear change: not a finding
+    assert findings[1]["text"].startswith("Equal voice, Real improvements: the Staff group answered positively 17 "
+                                          "points more often")
+    assert "no clear change since last-year" in findings[1]["text"]
+    assert findings[2]["text"] == ("The most common theme in answers to “What would make involvement better?” was "
+                                   "“Feedback on what happened”: 40 people, 22% of those who gave a substantive "
+                                   "answer (95% interval 16% to 28%).")
+    assert findings[3]["text"].startswith("1 group was under-represented among the 600 engagement survey respondents; "
+                                          "the largest shortfall: Hillingdon (borough), 6% of respondents")
+    assert findings[4]["text"] == ("12 of the 26 actions in the “you said, we did” log are not yet done: 6 in "
+                                   "progress, 4 planned and 2 not possible.")
+    html = report.render_index(context, config=config, pages=[])
+    block = html.split('<ol class="key-findings">', 1)[1].split("</ol>", 1)[0]
+    assert block.count("<li") == 5 and "Ordered by a fixed rule" in html
+
+    # No clear change anywhere: the first finding says so, with the largest change and its interval.
+    rec = _equal_voice_record()
+    rec["items"]["real_improvements"]["all"] = _entry(86.0, 82.0, 89.0, 388.0, baseline=(6.0, -1.0, 13.0))
+    recording.record(out, "03_change_over_time", rec)
+    first = report.summary_context(out, config, {})["findings"][0]
+    assert first == {"kind": "change", "text": "None of the 2 ratings changed clearly since 2019; the largest change, "
+                                               "Real improvements, was +6 points (95% interval -1 to 13 points), too "
+                                               "uncertain to call."}
+
+
+def test_headline_chart_draws_every_wave_from_published_figures_only(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    recording.record(out, "03_change_over_time", _equal_voice_record())
+    context = report.summary_context(out, config, {})
+    html = report.render_index(context, config=config, pages=[])
+    section = html.split('<section id="outcomes"', 1)[1].split("</section>", 1)[0]
+    images = [a for tag, a in parse(section) if tag == "img"]
+    # A page-wide and a phone-wide drawing of the same chart, each with the same alt text.
+    assert [i["class"] for i in images] == ["chart-wide", "chart-narrow"] and images[0]["alt"] == images[1]["alt"]
+    alt = images[0]["alt"]
+    assert "Real improvements: 70% in 2019 to 86% in 2025 (1 wave not shown)" in alt
+    assert "Told what happened: 58% in 2019 to 60% in 2025" in alt
+    # The same results give the same bytes.
+    again = report.render_index(report.summary_context(out, config, {}), config=config, pages=[])
+    assert again == html
+
+
+def test_the_summary_keeps_statistical_detail_on_the_change_page(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    recording.record(out, "03_change_over_time", _equal_voice_record())
+    html = report.render_index(report.summary_context(out, config, {}), config=config, pages=[])
+    text = _visible_text(html)
+    assert "adjusted p =" not in text and "p = 1.00" not in text and "Bonferroni" not in text
+    assert "are in the change-over-time section" in text
+
+
+def test_next_wave_says_what_it_can_detect_in_plain_words(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    recording.record(out, "03_change_over_time", _equal_voice_record())
+    nw = report.summary_context(out, config, {})["next_wave"]
+    assert nw["family"]
+    assert nw["sentences"][0] == ("If the next wave has as many answers as 2025 (about 380 to 388 people per question), "
+                                  "a change of about 12 to 14 percentage points in the share of everyone answering "
+                                  "positively would be detected 8 times in 10, as a clear change, allowing for every "
+                                  "comparison made.")
+    assert "Within Staff alone (about 170 people), it would take a change of about 17 to 21 points." in nw["sentences"]
+    assert nw["sentences"][-1].startswith("Smaller real changes may be missed")
+
+
+def _coproduction_record() -> dict:
+    """04's co-production trend, shaped as the example's (two cycles, a clear rise in the co-produced share)."""
+    ladder = ["inform", "consult", "involve", "collaborate", "co-produce"]
+    counts = {"before": [10, 26, 8, 4, 2], "now": [5, 32, 9, 9, 14]}
+    levels = [{"cycle": c, "level": lv, "rung": k + 1, "activities": n, "activity_share": n / sum(counts[c]),
+               "participants": 10.0 * n, "participant_share": n / sum(counts[c])}
+              for c in counts for k, (lv, n) in enumerate(zip(ladder, counts[c], strict=True))]
+    cycles = [{"cycle": c, "activities": sum(v), "recorded": sum(v), "coproduced": v[-1],
+               "coproduced_share": v[-1] / sum(v), "participants_recorded": 10.0 * sum(v),
+               "coproduced_participants": 10.0 * v[-1], "coproduced_participant_share": v[-1] / sum(v),
+               "from_start": 4, "from_start_recorded": sum(v), "from_start_share": 4 / sum(v)}
+              for c, v in counts.items()]
+    return {"ladder": ladder, "coproduced_levels": ["co-produce"], "weight": "participants", "levels": levels,
+            "cycles": cycles, "notes": [],
+            "change": {"current_cycle": "now", "previous_cycle": "before", "current_share": 14 / 69,
+                       "previous_share": 0.04, "difference_pp": 16.3, "ci_low_pp": 4.0, "ci_high_pp": 27.6,
+                       "p_value": 0.013, "level": 0.95, "verdict": "clear rise"},
+            "sentence": "The co-produced share of activities rose from 4% (2 of 50) in before to 20% (14 of 69) in now, "
+                        "a clear rise of 16 points (95% interval +4 to +28 points; p = 0.01)."}
+
+
+def test_coproduction_trend_is_shown_only_when_recorded(tmp_path):
+    config = _config(tmp_path)
+    out = tmp_path / "out"
+    _example_shaped_results(out)
+    html = report.render_index(report.summary_context(out, config, {}), config=config, pages=[])
+    assert 'id="coproduction"' not in html  # 04 recorded no co-production: nothing said
+    recording.record(out, "04_reach_and_actions", _reach_results(coproduction=_coproduction_record()))
+    context = report.summary_context(out, config, {})
+    assert context["coproduction"]["plain_sentence"] == (
+        "The co-produced share of activities rose from 4% (2 of 50) in before to 20% (14 of 69) in now, a clear rise "
+        "of 16 points (95% interval +4 to +28 points).")
+    html = report.render_index(context, config=config, pages=[])
+    section = html.split('<section id="coproduction"', 1)[1].split("</section>", 1)[0]
+    assert context["coproduction"]["plain_sentence"] in _visible_text(section)
+    images = [a for tag, a in parse(section) if tag == "img"]
+    assert len(images) == 1 and images[0]["alt"].startswith("Stacked bar chart of the share of activities")
+    assert "Co-production by cycle" in section
+
+
+def test_standards_items_come_from_the_config_and_are_checked(tmp_path):
+    out = tmp_path / "out"
+    _example_shaped_results(out)
+    recording.record(out, "03_change_over_time", _equal_voice_record())
+    # No standards section: the ratings evidence no standard by themselves, whatever the item ids are.
+    config = _config(tmp_path / "plain")
+    table = _standards(report.render_index(report.summary_context(out, config, {}), config=config, pages=[]))
+    assert table["Support and learning"] == ([], "Not evidenced this cycle")
+    assert "Told what happened" not in table["Communications"][1]
+    # Mapped in the config: the same results now evidence it.
+    config = _config(tmp_path / "mapped", standards={"support_and_learning": ["real_improvements"]})
+    table = _standards(report.render_index(report.summary_context(out, config, {}), config=config, pages=[]))
+    assert table["Support and learning"] == (["How people rated involvement"],
+                                             "“Real improvements”: 86% positive (82% to 89%)")
+    # The equal-voice gaps evidence working together.
+    assert table["Working together"][0] == ["Equal voice"]
+    assert table["Working together"][1].startswith("Gaps between Staff and Expert by experience on 2 ratings: 1 clear")
+    with pytest.raises(UserError, match=r"standards.*not_an_item"):
+        _config(tmp_path / "typo", standards={"impact": ["not_an_item"]})
+    with pytest.raises(UserError, match=r"standards"):
+        _config(tmp_path / "key", standards={"inclusion": ["real_improvements"]})

@@ -205,10 +205,12 @@ def test_run_publishes_every_page_manifest_and_progress(stub_report):
                      "notebooks", "results"):
         assert expected in names
     assert not any(n.startswith(".build-") for n in (p.name for p in out.parent.iterdir()))
-    assert [line for line in lines if line.startswith("[")] == [
-        line for line in lines if line.startswith("[1/2] 01_cleaning ... done in ")
-        or line.startswith("[2/2] 03_change_over_time ... done in ")]
-    assert len([line for line in lines if line.startswith("[")]) == 2
+    steps = [line for line in lines if line.startswith("[")]
+    assert [re.sub(r"done in \d+\.\d s$", "done in N s", line) for line in steps] == [
+        "[1/2] 01_cleaning ... started", "[1/2] 01_cleaning ... done in N s",
+        "[2/2] 03_change_over_time ... started", "[2/2] 03_change_over_time ... done in N s"]
+    export = [line for line in lines if line.startswith("HTML pages exported in ")]
+    assert len(export) == 1 and lines.index(export[0]) > lines.index(steps[-1])
 
 
 @pytest.mark.slow
@@ -235,7 +237,14 @@ def test_manifest_records_inputs_packages_and_times(stub_report):
     assert [n["parameters"] for n in manifest["notebooks"]] == [
         {}, {"groups_column": "respondent_type", "groups": ["Expert by experience", "Staff"]}]
     assert all(n["seconds"] > 0 for n in manifest["notebooks"])
+    # One stage per notebook (the same seconds) and the HTML export, in the order they ran.
+    assert [s["name"] for s in manifest["stages"]] == ["01_cleaning", "03_change_over_time", "html_export"]
+    assert [s["seconds"] for s in manifest["stages"][:2]] == [n["seconds"] for n in manifest["notebooks"]]
+    assert manifest["stages"][-1]["seconds"] >= 0
+    assert sum(s["seconds"] for s in manifest["stages"]) <= manifest["seconds"] + 0.5
     assert manifest["started_at"] <= manifest["finished_at"]
+    assert manifest["lock"]["path"] == "requirements/lock.txt"
+    assert manifest["lock"]["sha256"] == runner.sha256_file(runner.LOCK_FILE)
     assert manifest["parameters"]["output_dir"] == str(out)
     assert manifest["git"]["commit"]
 
@@ -327,9 +336,10 @@ def test_rerunning_a_previous_cycle_reproduces_its_published_tables(tmp_path):
     # half-written, and the second run then also shows that a warm cache changes nothing.
     data["outputs"] = {"processed_dir": str(tmp_path / "processed"), "reports_dir": str(tmp_path / "reports"),
                        "interim_dir": str(tmp_path / "interim")}
-    if data.get("themes", {}).get("codebook"):
-        data["themes"]["codebook"] = str(paths.resolve(data["themes"]["codebook"]))
-    # The theme review writes the analyst's decisions template on the first run; keep it out of the repository.
+    for key in ("codebook", "book"):
+        if data.get("themes", {}).get(key):
+            data["themes"][key] = str(paths.resolve(data["themes"][key]))
+    # The run writes its review sheet and candidates; keep them out of the repository.
     data.setdefault("themes", {})["review_dir"] = str(tmp_path / "reviews")
     config = tmp_path / "example-2024.yaml"
     config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -346,73 +356,36 @@ def test_rerunning_a_previous_cycle_reproduces_its_published_tables(tmp_path):
     differing = [name for name in one if one[name] != two[name]]
     assert not differing, f"tables not reproduced byte for byte: {differing}"
 
-    # Recorded results feed the summary: identical too, except that only the first run had to write the
-    # reviewer's decisions template (the file then exists, as it does once committed with the config).
+    # Recorded results feed the summary: identical too.
     for path in sorted((first / "results").glob("*.json")):
         a = json.loads(path.read_text(encoding="utf-8").replace(str(first), "OUT"))
         b = json.loads((second / "results" / path.name).read_text(encoding="utf-8").replace(str(second), "OUT"))
-        for rec in (a, b):
-            rec.get("review", {}).pop("template_written", None)
         assert a == b, path.name
     manifest = json.loads((first / "manifest.json").read_text())
     assert manifest["cycle"] == "example-2024"
 
 
-def _stub_with_decisions(root: Path, decisions: str) -> tuple[Path, Path]:
-    """A stub cycle 'now' following cycle 'before', with committed review decisions in root/reviews."""
-    build_stub_project(root, cycle="before")
-    config, notebooks = build_stub_project(root, cycle="now", previous="before")
-    with config.open("a", encoding="utf-8") as handle:
-        handle.write(f"themes:\n  review_dir: {root / 'reviews'}\n")
-    (root / "reviews").mkdir()
-    (root / "reviews" / "now.csv").write_text(
-        "theme_id,auto_label,top_words,size,status,label,merge_into,split_note,exclude,reviewer,reviewed_on\n"
-        + decisions, encoding="utf-8")
-    return config, notebooks
-
-
-def test_run_refuses_at_once_when_the_previous_cycle_was_not_built(tmp_path):
-    """A fresh clone: decisions name model theme ids that only the previous cycle's run creates."""
+def test_run_refuses_at_once_when_the_theme_book_is_broken(tmp_path):
+    """A theme book with a merge into a theme it does not have stops the run before any notebook."""
     import time
 
-    from analysis.core.config import load_config
-    from analysis.themes import preflight
+    from analysis.themes.book import ThemeBookError
 
-    config, notebooks = _stub_with_decisions(
-        tmp_path, "4,Peer connection,,6,continuing,,,,,AB,2025-11-21\n"
-                  "135,newsletter,,30,new,,,,yes,AB,2025-11-21\n"
-                  "136,short update,,20,new,,4,,,AB,2025-11-21\n")
+    config, notebooks = build_stub_project(tmp_path, cycle="now")
+    book = tmp_path / "book.yaml"
+    book.write_text(
+        "book_version: 1\nprogramme: stub\nembedding_model_sha256: " + "a" * 64 + "\nthemes:\n"
+        "- {id: 100, name: Parking, source: model, status: merged, merged_into: 999}\n", encoding="utf-8")
+    (tmp_path / "book.centroids.csv").write_text("theme_id,d0,d1\n100,0.6,0.8\n", encoding="utf-8")
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(f"themes:\n  book: {book}\n")
     lines: list[str] = []
     started = time.perf_counter()
-    with pytest.raises(preflight.PreviousCycleNotBuilt) as info:
+    with pytest.raises(ThemeBookError) as info:
         runner.run_cycle(config, notebooks_dir=notebooks, progress=lines.append)
     assert time.perf_counter() - started < 30  # no notebook ran (each takes seconds); not a timing test
-    message = str(info.value)
-    assert "'before'" in message and "(135, 136)" in message and "now.csv" in message
-    assert f"python -m analysis run {tmp_path / 'before.yaml'}" in message
+    assert "theme 100" in str(info.value) and "999" in str(info.value) and "book.yaml" in str(info.value)
     assert lines == [] and not (tmp_path / "reports").exists()  # nothing started, no build folder
-
-    # Once the previous cycle is in the registry the same decisions pass (135/136 will be this cycle's new ids).
-    from analysis.themes.registry import REGISTRY_COLUMNS, centroids_path, load_registry, registry_path
-
-    loaded = load_config(config)
-    reg_file = registry_path(loaded.themes.registry, loaded.outputs.processed_dir)
-    reg_file.parent.mkdir(parents=True)
-    reg_file.write_text(",".join(REGISTRY_COLUMNS) + "\nbefore,100,new,model,x,x,12,0,,\n", encoding="utf-8")
-    centroids_path(reg_file).write_text("cycle,theme_id,c0,c1\nbefore,100,0.6,0.8\n", encoding="utf-8")
-    assert set(load_registry(reg_file)[0]["cycle"]) == {"before"}
-    assert preflight.previous_cycle_problem(loaded, config) is None
-
-
-def test_preflight_leaves_first_cycles_and_codebook_only_decisions_alone(tmp_path):
-    from analysis.core.config import load_config
-    from analysis.themes import preflight
-
-    config, _ = _stub_with_decisions(tmp_path, "4,Peer connection,,6,continuing,Peers,,,,AB,2025-11-21\n")
-    assert preflight.previous_cycle_problem(load_config(config), config) is None  # codebook ids are fixed
-    (tmp_path / "first").mkdir()
-    first, _ = build_stub_project(tmp_path / "first")
-    assert preflight.previous_cycle_problem(load_config(first), first) is None  # no previous cycle
 
 
 # --------------------------------------------------------------------------- notebook parameters
@@ -468,3 +441,79 @@ def test_notebook_parameters_are_validated_against_the_question_bank(tmp_path: P
     config = load_config(config_path)
     assert config.notebook_parameters("02_themes")["questions"] == ["make_better"]
     assert config.notebook_parameters("01_cleaning") == {}
+
+
+# --------------------------------------------------------------------------- lock and progress
+def test_lock_record_hashes_the_lock_and_names_packages_installed_at_another_version(tmp_path: Path) -> None:
+    from importlib import metadata
+
+    pandas = metadata.version("pandas")
+    lock = tmp_path / "lock.txt"
+    lock.write_text(
+        "# header\n"
+        f"Pandas=={pandas} \\\n    --hash=sha256:{'a' * 64}\n    # via involvement-evaluation (pyproject.toml)\n"
+        "numpy==0.0.1 \\\n    --hash=sha256:" + "b" * 64 + "\n"
+        "no-such-package-xyz==1.0 \\\n    --hash=sha256:" + "c" * 64 + "\n", encoding="utf-8")
+    record = runner.lock_record(lock)
+    assert record["sha256"] == runner.sha256_file(lock)
+    assert record["path"] == str(lock)  # outside the repository: absolute
+    assert record["differs"] == ["no-such-package-xyz locked 1.0, installed none",
+                                 f"numpy locked 0.0.1, installed {metadata.version('numpy')}"]
+    assert runner.lock_record(tmp_path / "absent.txt") is None
+
+
+def test_repository_lock_is_what_this_environment_runs() -> None:
+    record = runner.lock_record()
+    if record is None:
+        pytest.skip("no requirements/lock.txt")
+    # Packages installed by hand beside the lock are allowed; a locked package at another version is not.
+    assert record["differs"] == [], "this environment is not the lock: run `make setup`"
+
+
+def test_progress_lines_go_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    runner.progress_to_stderr("[1/4] 01_cleaning ... started")
+    out, err = capsys.readouterr()
+    assert out == "" and err == "[1/4] 01_cleaning ... started\n"
+
+
+EMBEDDING_CELLS = [
+    "# 02 · Themes (stub that embeds)\n\nEnough new comments for the embedding progress bar.",
+    ("code", """\
+        import types
+        import numpy as np
+        from analysis.core import recording
+        from analysis.themes.embeddings import PROGRESS_MIN_TEXTS, embed_texts
+        texts = [f"comment number {i} about the ward" for i in range(PROGRESS_MIN_TEXTS + 100)]
+        fake = types.SimpleNamespace(sha256="stub", dimension=4, cache_key="stub")
+        vectors, stats = embed_texts(texts, model=fake, cache_dir=None,
+                                     encode=lambda batch: np.ones((len(batch), 4), np.float32))
+        print("embedded", stats.n_embedded)"""),
+]
+
+
+@pytest.mark.slow
+def test_progress_bars_reach_the_terminal_and_change_no_published_file(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Papermill's bar and the embedding bar go to the runner's stderr, never into a notebook or page."""
+    from analysis.themes.embeddings import PROGRESS_MIN_TEXTS
+
+    config, notebooks = build_stub_project(tmp_path)
+    make_notebook(notebooks / "02_themes.ipynb", EMBEDDING_CELLS)
+    def published(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and p.name != "manifest.json"}
+
+    target = tmp_path / "reports" / "stub"
+    quiet = published(runner.run_cycle(config, target, notebooks_dir=notebooks, progress=lambda _: None,
+                                       progress_bar=False))
+    capfd.readouterr()
+    loud = runner.run_cycle(config, target, notebooks_dir=notebooks, progress=lambda _: None, progress_bar=True)
+    err = capfd.readouterr().err
+    assert "Embedding" in err and "comments/s" in err, err[-2000:]  # from inside the kernel
+    assert "02_themes" in err  # papermill's bar of cells
+    executed = (loud / "notebooks" / "02_themes.ipynb").read_text(encoding="utf-8")
+    assert f"embedded {PROGRESS_MIN_TEXTS + 100}" in executed
+    assert "Embedding" not in executed and "comments/s" not in executed
+    again = published(loud)
+    assert sorted(again) == sorted(quiet) and "02_themes.html" in quiet
+    assert [name for name in quiet if quiet[name] != again[name]] == []

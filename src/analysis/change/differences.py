@@ -264,25 +264,32 @@ def _difference_rows(a: pd.DataFrame, b: pd.DataFrame, test: str, items, groups,
 
 def group_differences(est: pd.DataFrame, groups: Sequence[str], *, latest_wave: int | None = None,
                       alpha: float = 0.05) -> pd.DataFrame:
-    """First group minus second group in the latest wave (only for exactly two groups)."""
-    if len(groups) != 2:
+    """The reference group (the first) minus each other group, in the latest wave.
+
+    With two groups this is the one contrast ``"A vs B"``; with more (staff, experts by
+    experience and carers) every other group is compared with the reference (``"A vs B"``,
+    ``"A vs C"``), never with each other, so the family grows by one claim per group and
+    item. Newcombe's interval and the test that inverts it (:func:`_difference_rows`).
+    """
+    if len(groups) < 2:
         return _empty_results()
-    first, second = groups
+    first = groups[0]
     latest = est.groupby("item")["wave"].max() if latest_wave is None else None
     key = est.set_index(["item", "group", "wave"])
-    rows_a, rows_b, items, waves = [], [], [], []
-    for item in est["item"].unique():
-        wave = latest_wave if latest_wave is not None else int(latest[item])
-        ka, kb = (item, first, wave), (item, second, wave)
-        if ka in key.index and kb in key.index:
-            rows_a.append(ka)
-            rows_b.append(kb)
-            items.append(item)
-            waves.append(wave)
+    rows_a, rows_b, items, waves, names = [], [], [], [], []
+    for second in groups[1:]:
+        for item in est["item"].unique():
+            wave = latest_wave if latest_wave is not None else int(latest[item])
+            ka, kb = (item, first, wave), (item, second, wave)
+            if ka in key.index and kb in key.index:
+                rows_a.append(ka)
+                rows_b.append(kb)
+                items.append(item)
+                waves.append(wave)
+                names.append(f"{first} vs {second}")
     if not items:
         return _empty_results()
-    out = _difference_rows(key.loc[rows_a], key.loc[rows_b], "diff_groups", items,
-                           [f"{first} vs {second}"] * len(items), waves, waves, alpha)
+    out = _difference_rows(key.loc[rows_a], key.loc[rows_b], "diff_groups", items, names, waves, waves, alpha)
     out["comparison_wave"] = pd.NA
     return out
 

@@ -122,6 +122,12 @@ from analysis.change.differences import (  # noqa: F401  (one module for callers
     step_differences,
     wave_differences,
 )
+from analysis.change.gaps import (  # noqa: F401  (one module for callers)
+    family_mdd,
+    gap_records,
+    gap_table,
+    series_records,
+)
 from analysis.change.models import (  # noqa: F401  (one module for callers)
     _centre,
     _fit_glm,

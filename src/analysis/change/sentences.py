@@ -14,6 +14,7 @@ from analysis.change.contract import (
     VERDICT_NONE,
     VERDICT_UP,
 )
+from analysis.change.gaps import family_mdd, series_records
 from analysis.change.verdicts import methods_text, quoted_trends, repeats_previous
 
 
@@ -364,15 +365,20 @@ def format_results(results: pd.DataFrame, tests: Sequence[str], *, item_labels: 
     return pd.DataFrame(rows)
 
 
-def headline_metrics(results: pd.DataFrame, sentences: pd.DataFrame, notes: Sequence[str] = ()) -> dict:
+def headline_metrics(results: pd.DataFrame, sentences: pd.DataFrame, notes: Sequence[str] = (), *,
+                     alpha: float = 0.05, power: float = 0.8) -> dict:
     """Per item and group: latest % positive, interval, changes with adjusted p; plus the sentences.
 
     The report's executive summary reads these (via :func:`analysis.core.recording.record`).
     For changes and trends ``ci_low``/``ci_high`` are the simultaneous interval that made
     the ``verdict`` (so ``p_adjusted < alpha`` exactly when it excludes no change);
     ``ci_low_unadjusted``/``ci_high_unadjusted`` are the comparison's own 95% interval.
+    ``series`` holds every wave's % positive (:func:`analysis.change.gaps.series_records`);
+    ``mdd_family_pp`` the smallest change the next wave would call clear, allowing for the
+    family (:func:`analysis.change.gaps.family_mdd`, at ``alpha`` and ``power``).
     Suppressed values are None.
     """
+    family = family_mdd(results, alpha=alpha, power=power)
     def value(row: pd.DataFrame, column: str):
         return None if row.empty or pd.isna(row[column].iloc[0]) else float(row[column].iloc[0])
 
@@ -382,7 +388,8 @@ def headline_metrics(results: pd.DataFrame, sentences: pd.DataFrame, notes: Sequ
         latest = sub[sub["wave"] == sub["wave"].max()]
         entry = {"wave": int(latest["wave"].iloc[0]), "pct_positive": value(latest, "estimate"),
                  "ci_low": value(latest, "ci_low"), "ci_high": value(latest, "ci_high"), "n": value(latest, "n"),
-                 "suppressed": bool(latest["suppressed"].iloc[0]), "mdd_pp": value(latest, "mdd_pp")}
+                 "suppressed": bool(latest["suppressed"].iloc[0]), "mdd_pp": value(latest, "mdd_pp"),
+                 "mdd_family_pp": family.get((str(item), str(group)))}
         for test in ("diff_previous", "diff_baseline", "trend_logit", "gee_trend"):
             row = results[(results["item"] == item) & (results["group"] == group) & (results["test"] == test)]
             if not row.empty:
@@ -400,7 +407,8 @@ def headline_metrics(results: pd.DataFrame, sentences: pd.DataFrame, notes: Sequ
                                else int(row["comparison_wave"].iloc[0]),
                                "suppressed": bool(row["suppressed"].iloc[0])}
         items.setdefault(item, {})[group] = entry
-    return {"items": items, "sentences": sentences.to_dict(orient="records"), "notes": list(notes),
+    return {"items": items, "series": series_records(results),
+            "sentences": sentences.to_dict(orient="records"), "notes": list(notes),
             "p_adjusted_method": ("Bonferroni within the family of every comparison the sentences can claim; "
                                   "intervals are the matching simultaneous intervals"),
             "methods_text": methods_text(results),

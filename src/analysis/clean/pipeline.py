@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from analysis.clean import standardise
+from analysis.clean import documents, standardise
 from analysis.core import schemas, vocab
 from analysis.core.config import CycleConfig, InputFile
 from analysis.core.errors import InputFileError, ReconciliationError, UserError
@@ -45,6 +46,8 @@ class CleaningResult:
     redactions: pd.DataFrame
     rows_read: dict[str, int] = field(default_factory=dict)
     pseudonym_key_is_demo: bool = False
+    #: The schemas the tables were validated against (the cycle's vocabularies); for the data dictionary.
+    table_schemas: dict[str, object] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------
@@ -90,8 +93,13 @@ def read_inputs(config: CycleConfig) -> dict[str, pd.DataFrame]:
     for spec in config.inputs:
         path = config.input_path(spec)
         raw = read_table(path, encoding=spec.encoding, delimiter=spec.delimiter, sheet=spec.sheet)
-        frames[spec.name] = map_columns(raw, spec, path)
+        frames[spec.name] = _with_documents(map_columns(raw, spec, path), spec, path)
     return frames
+
+
+def _with_documents(mapped: pd.DataFrame, spec: InputFile, path: Path) -> pd.DataFrame:
+    """A documents index also reads its documents into passages here, so that cleaning itself stays pure."""
+    return documents.attach_documents(mapped, path) if spec.dataset == "documents" else mapped
 
 
 # ---------------------------------------------------------------------------
@@ -210,14 +218,15 @@ def standardise_survey(raw: pd.DataFrame, spec: InputFile, config: CycleConfig) 
     blank_date = _blank(raw["submitted_at"])
     checked.ledger.append(_ledger(raw, blank_date, spec, "submitted_at", "required date is blank", ROW_REJECTED))
     checked.rejected_rows.update(raw.loc[blank_date, SOURCE_ROW].astype(int).tolist())
-    type_result = standardise.standardise_respondent_type(raw["respondent_type"], dataset=dataset)
+    type_result = standardise.standardise_respondent_type(
+        raw["respondent_type"], dataset=dataset, types=config.vocabularies.respondent_types)
     blank_type = _blank(raw["respondent_type"])
     type_result["problem"] = type_result["problem"].mask(blank_type & type_result["problem"].isna(),
                                                          "respondent type is blank")
     _apply(checked, spec, "respondent_type", type_result, reject_row=True, raw=raw)
 
     optional: dict[str, Callable[[pd.Series], pd.DataFrame]] = {
-        "borough": standardise.standardise_borough,
+        "borough": lambda s: standardise.standardise_borough(s, geography=config.vocabularies.geography),
         "service_line": standardise.standardise_service_line,
         "channel": standardise.standardise_channel,
     }
@@ -272,7 +281,8 @@ def standardise_activities(raw: pd.DataFrame, spec: InputFile, config: CycleConf
     _apply(checked, spec, "activity_type", standardise.standardise_activity_type(raw["activity_type"]),
            reject_row=True, raw=raw)
     _require(checked, raw, spec, "activity_type")
-    _apply(checked, spec, "borough", standardise.standardise_borough(raw["borough"]), reject_row=False, raw=raw)
+    _apply(checked, spec, "borough", standardise.standardise_borough(
+        raw["borough"], geography=config.vocabularies.geography), reject_row=False, raw=raw)
     participants = pd.to_numeric(_as_text(raw["participants"]), errors="coerce")
     bad = participants.isna() | (participants < 0) | (participants % 1 != 0)
     checked.ledger.append(_ledger(raw, bad, spec, "participants",
@@ -280,6 +290,53 @@ def standardise_activities(raw: pd.DataFrame, spec: InputFile, config: CycleConf
     checked.rejected_rows.update(raw.loc[bad, SOURCE_ROW].astype(int).tolist())
     checked.frame["participants"] = participants.fillna(-1).astype(int)
     for column in ("audience", "description"):
+        checked.frame[column] = (standardise.normalise_text(_as_text(raw[column])) if column in raw.columns
+                                 else pd.Series(pd.NA, index=raw.index, dtype="str"))
+    _ladder_fields(checked, raw, spec, config)
+    return checked
+
+
+def _ladder_fields(checked: _Checked, raw: pd.DataFrame, spec: InputFile, config: CycleConfig) -> None:
+    """Each activity's rung of ``reach.ladder`` and whether experts by experience were involved from the start.
+
+    A level outside the ladder stops cleaning (a :class:`InputFileError` naming file, row and value): it
+    usually means the config's ladder does not match the log, and guessing a rung would change the
+    co-production figures. An unclear yes/no only loses that value (logged, like other optional fields).
+    """
+    if "involvement_level" in raw.columns:
+        result = standardise.standardise_ladder_level(raw["involvement_level"], config.reach.ladder)
+        unknown = result["problem"].notna()
+        if unknown.any():
+            rows = raw.loc[unknown, SOURCE_ROW].astype(int).tolist()
+            value = str(raw.loc[unknown, "involvement_level"].iloc[0])
+            more = (f"; {len(rows) - 1} more row(s) have unknown levels (rows {', '.join(map(str, rows[1:6]))}"
+                    f"{', ...' if len(rows) > 6 else ''})" if len(rows) > 1 else "")
+            raise InputFileError(
+                config.input_path(spec),
+                f"unknown involvement level {value[:60]!r}; use a rung of the ladder in reach.ladder "
+                f"({', '.join(config.reach.ladder)}) or add it there{more}",
+                row=rows[0], column=raw.attrs.get("raw_headers", {}).get("involvement_level", "involvement_level"))
+        checked.frame["involvement_level"] = result["value"]
+    else:
+        checked.frame["involvement_level"] = pd.Series(pd.NA, index=raw.index, dtype="str")
+    if "involved_from_start" in raw.columns:
+        _apply(checked, spec, "involved_from_start", standardise.standardise_flag(raw["involved_from_start"]),
+               reject_row=False, raw=raw)
+    else:
+        checked.frame["involved_from_start"] = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+
+
+def standardise_case_studies(raw: pd.DataFrame, spec: InputFile, config: CycleConfig) -> _Checked:
+    """Standardise a case-study log: a consent that is not a clear yes keeps the story but it is never shown."""
+    checked = _Checked(frame=raw[[SOURCE_ROW]].copy(), ledger=[], rejected_rows=set())
+    for column in ("case_ref", "title", "theme_ids"):
+        _require(checked, raw, spec, column)
+    checked.frame["case_id"] = _as_text(raw["case_ref"])
+    _apply(checked, spec, "theme_ids", standardise.standardise_theme_ids(raw["theme_ids"]), reject_row=True, raw=raw)
+    _apply(checked, spec, "consent", standardise.standardise_flag(raw["consent"]), reject_row=False, raw=raw)
+    checked.frame["cycle"] = _as_text(raw["cycle"]) if "cycle" in raw.columns else pd.Series(
+        config.cycle, index=raw.index, dtype="str")
+    for column in ("title", "what_people_said", "what_changed", "quote"):
         checked.frame[column] = (standardise.normalise_text(_as_text(raw[column])) if column in raw.columns
                                  else pd.Series(pd.NA, index=raw.index, dtype="str"))
     return checked
@@ -313,7 +370,8 @@ def standardise_actions(raw: pd.DataFrame, spec: InputFile, config: CycleConfig)
 def standardise_population(raw: pd.DataFrame, spec: InputFile, config: CycleConfig) -> _Checked:
     """Standardise a population benchmark table."""
     checked = _Checked(frame=raw[[SOURCE_ROW]].copy(), ledger=[], rejected_rows=set())
-    _apply(checked, spec, "borough", standardise.standardise_borough(raw["borough"]), reject_row=True, raw=raw)
+    _apply(checked, spec, "borough", standardise.standardise_borough(
+        raw["borough"], geography=config.vocabularies.geography), reject_row=True, raw=raw)
     for fld in ("age_band", "ethnicity"):
         result = standardise.standardise_equality(raw[fld], field=fld)
         result["problem"] = result["problem"].mask(result["value"].eq(vocab.NOT_STATED) & result["problem"].isna(),
@@ -327,12 +385,44 @@ def standardise_population(raw: pd.DataFrame, spec: InputFile, config: CycleConf
     return checked
 
 
+def standardise_documents(raw: pd.DataFrame, spec: InputFile, config: CycleConfig) -> _Checked:
+    """Standardise a documents index; its passages were read with it (:func:`documents.attach_documents`).
+
+    Borough, date and respondent type are standardised exactly as survey rows are; a blank or unclear
+    consent keeps the document but it is never quoted (logged as a value set missing).
+    """
+    columns = [SOURCE_ROW, documents.PASSAGES, documents.DOCUMENT_NAMES]
+    checked = _Checked(frame=raw[columns].copy(), ledger=[], rejected_rows=set())
+    for column in ("document_id", "document_file"):
+        _require(checked, raw, spec, column)
+    checked.frame["document_id"] = _as_text(raw["document_id"])
+    earliest, latest = _date_bounds(config)
+    _apply(checked, spec, "date", standardise.standardise_dates(raw["date"], earliest=earliest, latest=latest),
+           reject_row=True, raw=raw)
+    _require(checked, raw, spec, "date")
+    _apply(checked, spec, "channel", documents.standardise_document_channel(raw["channel"]), reject_row=True, raw=raw)
+    _apply(checked, spec, "respondent_type", documents.standardise_document_respondent_type(
+        raw["respondent_type"], types=config.vocabularies.respondent_types), reject_row=True, raw=raw)
+    if "borough" in raw.columns:
+        _apply(checked, spec, "borough", standardise.standardise_borough(
+            raw["borough"], geography=config.vocabularies.geography), reject_row=False, raw=raw)
+    else:
+        checked.frame["borough"] = pd.Series(pd.NA, index=raw.index, dtype="str")
+    _apply(checked, spec, "consent_to_quote", documents.standardise_consent(raw["consent_to_quote"]),
+           reject_row=False, raw=raw)
+    checked.frame["own_name"] = _as_text(raw["name"]) if "name" in raw.columns else pd.Series(
+        pd.NA, index=raw.index, dtype="str")
+    return checked
+
+
 STANDARDISERS: Mapping[str, Callable[[pd.DataFrame, InputFile, CycleConfig], _Checked]] = {
     "involvement_survey": standardise_survey,
     "engagement_survey": standardise_survey,
     "activities": standardise_activities,
     "actions": standardise_actions,
     "population": standardise_population,
+    "case_studies": standardise_case_studies,
+    "documents": standardise_documents,
 }
 
 
@@ -452,6 +542,9 @@ def build_survey_tables(
         part["is_non_answer"] = flags["is_non_answer"].astype(bool)
         part["non_answer_kind"] = flags["non_answer_kind"].astype("str")
         part["n_words"] = standardise.word_count(part["text"]).astype(int)
+        part["document_id"] = pd.Series(pd.NA, index=part.index, dtype="str")
+        part["passage_no"] = pd.Series(pd.NA, index=part.index, dtype="Int64")
+        part["consent_to_quote"] = True  # answering the survey's open question is consent to be quoted
         comment_parts.append(part)
     comments = (_concat(comment_parts, list(schemas.COMMENTS.columns))
                 if comment_parts else schemas.empty_frame(schemas.COMMENTS))
@@ -506,6 +599,7 @@ def clean_cycle(config: CycleConfig, frames: Mapping[str, pd.DataFrame], key: st
 
     tables: dict[str, pd.DataFrame] = {}
     survey_parts: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
+    document_parts: list[tuple[pd.DataFrame, pd.DataFrame]] = []
     for dataset, parts in kept_by_dataset.items():
         frame = pd.concat(parts, ignore_index=True)
         if dataset in SURVEY_DATASETS:
@@ -529,6 +623,22 @@ def clean_cycle(config: CycleConfig, frames: Mapping[str, pd.DataFrame], key: st
             frame, dup_ids = _drop_duplicate_ids(frame, "action_id")
             duplicates.append(dup_ids)
             tables["actions"] = frame
+        elif dataset == "case_studies":
+            for column in ("title", "what_people_said", "what_changed", "quote"):
+                frame[column] = _redact(frame[column], None, list(config.deidentification.staff_names),
+                                        f"case studies {column}", redaction_counts)
+            frame, dup_ids = _drop_duplicate_ids(frame, "case_id")
+            duplicates.append(dup_ids)
+            tables["case_studies"] = frame
+        elif dataset == "documents":
+            frame["document"] = frame["source_file"] + "/" + frame["document_id"]
+            frame, dup_ids = _drop_duplicate_ids(frame, "document")
+            duplicates.append(dup_ids)
+            staff = list(config.deidentification.staff_names)
+            document_parts.append(documents.document_comments(
+                frame, key=key, cycle=config.cycle, min_words=config.themes.min_words,
+                redact=lambda texts, names, _s=staff: _redact(texts, names, _s, vocab.DOCUMENT_QUESTION_ID,
+                                                              redaction_counts)))
         elif dataset == "population":
             # Aliases can put two raw rows in one cell (e.g. "H&F" and "Hammersmith"): add them.
             frame = frame.groupby(["borough", "age_band", "ethnicity"], as_index=False, dropna=False).agg(
@@ -539,6 +649,9 @@ def clean_cycle(config: CycleConfig, frames: Mapping[str, pd.DataFrame], key: st
         tables["respondents"] = pd.concat([p[0] for p in survey_parts], ignore_index=True)
         tables["responses"] = pd.concat([p[1] for p in survey_parts], ignore_index=True)
         tables["comments"] = pd.concat([p[2] for p in survey_parts], ignore_index=True)
+    if document_parts:  # passages of documents are comments too (dataset "documents")
+        tables["comments"] = pd.concat([*([tables["comments"]] if "comments" in tables else []),
+                                        *(p[0] for p in document_parts)], ignore_index=True)
 
     rejected = _concat(ledger, LEDGER_COLUMNS)
     # Rejected values are echoed for the analyst (rejected.csv, the problems log): an e-mail typed into
@@ -547,12 +660,16 @@ def clean_cycle(config: CycleConfig, frames: Mapping[str, pd.DataFrame], key: st
     rejected["source_row"] = rejected["source_row"].astype(int)
     rejected = rejected.sort_values(["source_file", "source_row", "column"], kind="stable").reset_index(drop=True)
     dups = _concat(duplicates, DUPLICATE_COLUMNS)
-    reconciliation = reconcile(rows_read, kept_rows, rejected, dups)
-    final = {name: _finalise(name, table) for name, table in tables.items()}
+    reconciliation = pd.concat([reconcile(rows_read, kept_rows, rejected, dups), *(p[1] for p in document_parts)],
+                               ignore_index=True)
+    cycle_schemas = schemas.processed_schemas(
+        areas=config.vocabularies.geography.allowed_values(), respondent_types=config.vocabularies.respondent_types.values)
+    final = {name: _finalise(name, table, cycle_schemas) for name, table in tables.items()}
     redactions = (pd.concat(redaction_counts, ignore_index=True)[["field", "type", "count"]]
                   if redaction_counts else pd.DataFrame(columns=["field", "type", "count"]))
     return CleaningResult(tables=final, rejected=rejected, duplicates=dups, reconciliation=reconciliation,
-                          redactions=redactions, rows_read=rows_read, pseudonym_key_is_demo=key_is_demo)
+                          redactions=redactions, rows_read=rows_read, pseudonym_key_is_demo=key_is_demo,
+                          table_schemas=cycle_schemas)
 
 
 def _drop_duplicate_ids(frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -572,14 +689,14 @@ def _drop_duplicate_ids(frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFra
     return frame[~dup], record
 
 
-def _finalise(name: str, table: pd.DataFrame) -> pd.DataFrame:
-    schema = schemas.PROCESSED_SCHEMAS[name]
+def _finalise(name: str, table: pd.DataFrame, cycle_schemas: Mapping[str, Any]) -> pd.DataFrame:
+    schema = cycle_schemas[name]
     if table.empty:
         return schema.validate(schemas.empty_frame(schema))
     out = table[list(schema.columns)].copy()
     sort_keys = {"respondents": ["respondent_id"], "responses": ["respondent_id", "item_id"],
                  "comments": ["comment_id"], "activities": ["date", "activity_id"], "actions": ["action_id"],
-                 "population": ["borough", "age_band", "ethnicity"]}[name]
+                 "population": ["borough", "age_band", "ethnicity"], "case_studies": ["case_id"]}[name]
     out = out.sort_values(sort_keys, kind="stable").reset_index(drop=True)
     return schema.validate(out)
 
@@ -648,7 +765,7 @@ def write_processed(result: CleaningResult, out_dir: Path) -> list[Path]:
         written.append(path)
     for name, table in (("rejected", result.rejected), ("duplicates", result.duplicates),
                         ("reconciliation", result.reconciliation), ("redactions", result.redactions),
-                        ("data_dictionary", schemas.data_dictionary())):
+                        ("data_dictionary", schemas.data_dictionary(result.table_schemas or None))):
         path = out_dir / f"{name}.csv"
         write_csv(table, path, index=False, lineterminator="\n")
         written.append(path)
@@ -670,13 +787,16 @@ def validate_inputs(config: CycleConfig) -> list[str]:
             extra = unmapped_columns(raw, spec)
             if extra:
                 problems.append(f"file {path.name}: columns not in the config are ignored: {', '.join(map(repr, extra))}")
-            frames[spec.name] = map_columns(raw, spec, path)
+            frames[spec.name] = _with_documents(map_columns(raw, spec, path), spec, path)
         except UserError as exc:
             problems.append(str(exc))
     if len(frames) < len(config.inputs):
         return problems
     key, is_demo = pseudonym_key(config)
-    result = clean_cycle(config, frames, key, key_is_demo=is_demo)
+    try:
+        result = clean_cycle(config, frames, key, key_is_demo=is_demo)
+    except InputFileError as exc:  # e.g. an involvement level outside reach.ladder: reported like the others
+        return [*problems, str(exc)]
     file_names = {spec.name: config.input_path(spec).name for spec in config.inputs}
     for row in result.rejected.itertuples():
         problems.append(f"file {file_names[row.source_file]}, row {row.source_row}, column {row.column!r}: "

@@ -19,6 +19,11 @@ Matching is case-insensitive and tolerant of extra, leading, trailing and
 non-breaking spaces, curly apostrophes, ``&`` for ``and`` and punctuation such
 as ``"White - Irish"``. Accepted spellings live in the module-level alias
 tables below (``*_ALIASES``); add a spelling there, not in the functions.
+The two vocabularies that differ between organisations, geography (borough)
+and respondent types, come from the cycle config instead
+(``config.vocabularies``, :class:`analysis.core.config.Vocabularies`) and are
+passed to :func:`standardise_borough` and :func:`standardise_respondent_type`
+as arguments; the example's North West London lists are only the config's defaults.
 Each value is parsed once per distinct raw value and mapped back, so a
 100,000-row column costs about as much as its distinct values.
 
@@ -31,13 +36,14 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from analysis.core import vocab
+from analysis.core.config import Geography, RespondentTypes
 from analysis.core.text import (  # noqa: F401  (re-exported: part of this module's public interface)
     _APOSTROPHES,
     _NON_WORD,
@@ -65,6 +71,7 @@ __all__ = [
     "EQUALITY_NOT_STATED_ALIASES",
     "ETHNICITY_ALIASES",
     "ETHNICITY_AMBIGUOUS",
+    "GENERIC_OUTSIDE_ALIASES",
     "GENDER_ALIASES",
     "LIKERT_ALIASES",
     "LIKERT_MISSING_ALIASES",
@@ -128,56 +135,20 @@ LIKERT_MISSING_ALIASES: dict[str, tuple[str, ...]] = {
 #: The old survey system coded "Don't know" as 9 (never reversed).
 LIKERT_DONT_KNOW_CODE = 9
 
-#: Respondent type spellings per dataset (the same word can mean different
-#: groups: "Carer" is an Expert by experience in the involvement survey but a
-#: Carer in the engagement survey).
-RESPONDENT_TYPE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
-    "involvement_survey": {
-        "Staff": ("Staff", "Staff member", "Member of staff", "Employee"),
-        "Expert by experience": (
-            "Expert by experience", "EbE", "Patient", "Service user", "Carer",
-            "Patient/carer", "Patient or carer", "Lived experience",
-        ),
-    },
-    "engagement_survey": {
-        "Resident": ("Resident", "Local resident", "Member of the public", "Patient"),
-        "Carer": ("Carer", "Family member or carer", "Unpaid carer"),
-        "Health or care professional": (
-            "Health or care professional", "Health professional", "Care professional",
-            "GP", "Nurse", "Social worker", "Professional",
-        ),
-    },
-}
-
-#: The eight boroughs' other names (exact matches; typos are matched by edit distance).
-BOROUGH_ALIASES: dict[str, tuple[str, ...]] = {
-    "Brent": ("Brent",),
-    "Ealing": ("Ealing",),
-    "Hammersmith and Fulham": ("Hammersmith and Fulham", "H&F", "Hammersmith", "Fulham", "LBHF"),
-    "Harrow": ("Harrow",),
-    "Hillingdon": ("Hillingdon",),
-    "Hounslow": ("Hounslow",),
-    "Kensington and Chelsea": (
-        "Kensington and Chelsea", "K&C", "RBKC", "Kensington", "Chelsea",
-        "Royal Borough of Kensington and Chelsea",
-    ),
-    "Westminster": ("Westminster", "City of Westminster", "Westminster City"),
-}
-#: Answers meaning "outside the eight boroughs" (exact matches only, never
-#: fuzzy: "Brnet" must stay a typo of Brent, not become Barnet).
+#: The example's respondent type spellings per dataset and its boroughs' other names
+#: (re-exported defaults: a cycle's own come from ``config.vocabularies``, see
+#: :class:`analysis.core.config.Vocabularies`).
+RESPONDENT_TYPE_ALIASES = vocab.RESPONDENT_TYPE_ALIASES
+BOROUGH_ALIASES = vocab.BOROUGH_ALIASES
+#: Answers meaning "outside the area" whatever the area is (exact matches only, never
+#: fuzzy); a cycle adds its own neighbouring places in ``geography.outside_aliases``.
+GENERIC_OUTSIDE_ALIASES: tuple[str, ...] = (
+    "Other", "Other borough", "Out of area", "Out of borough", "Elsewhere", "Outside the area",
+    "Overseas", "Abroad",
+)
+#: Every "outside" answer of the example: its label, the generic spellings and its neighbours.
 BOROUGH_OTHER_ALIASES: tuple[str, ...] = (
-    vocab.BOROUGH_OTHER, "Outside NW London", "Outside NWL", "Outside London", "Other",
-    "Other borough", "Other London borough", "Out of area", "Out of borough", "Elsewhere",
-    "Not in London", "Outside the area", "Overseas", "Abroad",
-    # the other 25 London local authorities
-    "Barking and Dagenham", "Barnet", "Bexley", "Bromley", "Camden", "City of London",
-    "Croydon", "Enfield", "Greenwich", "Hackney", "Haringey", "Havering", "Islington",
-    "Kingston upon Thames", "Kingston", "Lambeth", "Lewisham", "Merton", "Newham",
-    "Redbridge", "Richmond upon Thames", "Richmond", "Southwark", "Sutton", "Tower Hamlets",
-    "Waltham Forest", "Wandsworth",
-    # neighbouring counties and towns
-    "Surrey", "Kent", "Essex", "Hertfordshire", "Buckinghamshire", "Berkshire", "Slough",
-    "Watford",
+    vocab.BOROUGH_OTHER, *GENERIC_OUTSIDE_ALIASES, *vocab.BOROUGH_OUTSIDE_ALIASES,
 )
 #: Borough answers that are a refusal or blank: missing, and not a problem.
 BOROUGH_NOT_STATED: tuple[str, ...] = (
@@ -187,11 +158,11 @@ BOROUGH_NOT_STATED: tuple[str, ...] = (
 #: Administrative prefixes/suffixes removed before matching ("LB Ealing").
 _BOROUGH_PREFIXES: tuple[str, ...] = (
     "the london borough of", "london borough of", "the royal borough of", "royal borough of",
-    "borough of", "lb of", "lb", "city of",
+    "metropolitan borough of", "borough of", "lb of", "lb", "city of",
 )
 _BOROUGH_SUFFIXES: tuple[str, ...] = (
-    "london borough council", "borough council", "city council", "council", "borough",
-    "london borough",
+    "london borough council", "metropolitan borough council", "borough council", "city council",
+    "council", "metropolitan borough", "borough", "london borough",
 )
 
 #: Refusals and blanks in the equality fields (all mapped to vocab.NOT_STATED, no problem).
@@ -584,17 +555,16 @@ def standardise_dates(raw: pd.Series, *, earliest: pd.Timestamp | None = None,
 # --------------------------------------------------------------------------
 # Respondent type
 # --------------------------------------------------------------------------
-_RESPONDENT_TYPE_LOOKUPS = {dataset: _lookup(table)
-                            for dataset, table in RESPONDENT_TYPE_ALIASES.items()}
+_SURVEY_DATASETS: tuple[str, ...] = ("involvement_survey", "engagement_survey")
 
 
-def standardise_respondent_type(raw: pd.Series, *, dataset: Dataset) -> pd.DataFrame:
-    """Map raw respondent types to the groups used by ``dataset``.
+def standardise_respondent_type(raw: pd.Series, *, dataset: Dataset, types: RespondentTypes) -> pd.DataFrame:
+    """Map raw respondent types to the types ``dataset`` accepts in the cycle's vocabulary.
 
-    The involvement survey has "Staff" and "Expert by experience" (patients,
-    service users and carers); the engagement survey has "Resident", "Carer"
-    and "Health or care professional". The same word can differ between the
-    two ("Carer", "Patient"), so the dataset must be named.
+    In the example the involvement survey has "Staff" and "Expert by experience"
+    (patients, service users and carers) and the engagement survey has
+    "Resident", "Carer" and "Health or care professional". The same word can
+    differ between the two ("Carer", "Patient"), so the dataset must be named.
 
     Parameters
     ----------
@@ -602,19 +572,22 @@ def standardise_respondent_type(raw: pd.Series, *, dataset: Dataset) -> pd.DataF
         Raw respondent type column.
     dataset
         "involvement_survey" or "engagement_survey".
+    types
+        The cycle's respondent types (``config.vocabularies.respondent_types``):
+        a survey named in ``types.aliases`` accepts its listed types by name or
+        alias; any other survey accepts every ``types.values`` entry by name.
 
     Returns
     -------
     pandas.DataFrame
-        Same index as ``raw``; ``value`` (str from ``vocab.RESPONDENT_TYPES``
-        or NA) and ``problem``. Unlike most fields a respondent type is
-        required, so a **blank** answer is also a problem ("unknown
-        respondent type"), as is any spelling not in
-        ``RESPONDENT_TYPE_ALIASES[dataset]``.
+        Same index as ``raw``; ``value`` (a type from ``types.values`` or NA)
+        and ``problem``. Unlike most fields a respondent type is required, so
+        a **blank** answer is also a problem ("unknown respondent type"), as is
+        any spelling the dataset does not accept.
     """
-    if dataset not in _RESPONDENT_TYPE_LOOKUPS:
-        raise ValueError(f"dataset must be one of {sorted(_RESPONDENT_TYPE_LOOKUPS)}, got {dataset!r}")
-    table = _RESPONDENT_TYPE_LOOKUPS[dataset]
+    if dataset not in _SURVEY_DATASETS:
+        raise ValueError(f"dataset must be one of {list(_SURVEY_DATASETS)}, got {dataset!r}")
+    table = _lookup(types.spellings(dataset))
 
     def parse(value: object) -> tuple[str | None, str | None]:
         key = "" if _is_missing(value) else _key(value)
@@ -624,16 +597,9 @@ def standardise_respondent_type(raw: pd.Series, *, dataset: Dataset) -> pd.DataF
 
 
 # --------------------------------------------------------------------------
-# Borough
+# Borough (the cycle's geography)
 # --------------------------------------------------------------------------
-_BOROUGH_LOOKUP = _lookup(BOROUGH_ALIASES)
-_BOROUGH_OTHER_KEYS = frozenset(_key(s) for s in BOROUGH_OTHER_ALIASES)
 _BOROUGH_NOT_STATED_KEYS = frozenset(_key(s) for s in BOROUGH_NOT_STATED)
-#: Fuzzy targets: names and aliases long enough for an edit distance to be
-#: meaningful (short codes such as "lbhf", "rbkc" must match exactly).
-_BOROUGH_FUZZY_TARGETS: tuple[tuple[str, str], ...] = tuple(
-    (key, borough) for key, borough in _BOROUGH_LOOKUP.items() if len(key) >= 5
-)
 
 
 def _osa_distance(a: str, b: str) -> int:
@@ -666,17 +632,25 @@ def _strip_borough_affixes(key: str) -> str:
     return key
 
 
-def _fuzzy_borough(key: str) -> str | None:
-    """The one borough within the typo allowance of ``key``, else None.
+def _fuzzy_targets(lookup: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Names and aliases long enough for an edit distance to be meaningful.
 
-    Rule: compare only with the eight boroughs' names and aliases (never with
+    Short codes such as "lbhf" or "rbkc" must match exactly.
+    """
+    return tuple((key, area) for key, area in lookup.items() if len(key) >= 5)
+
+
+def _fuzzy_borough(key: str, targets: Iterable[tuple[str, str]]) -> str | None:
+    """The one area within the typo allowance of ``key``, else None.
+
+    Rule: compare only with the areas' names and aliases (never with
     out-of-area places); the first letter must match (people rarely mistype
     it, and it keeps "Barrow" from becoming Harrow); allow 1 edit for targets
     of 5 letters or fewer ("Brent") and 2 for longer ones; if the best
-    distance is shared by two different boroughs, give up.
+    distance is shared by two different areas, give up.
     """
     best: dict[str, int] = {}
-    for target, borough in _BOROUGH_FUZZY_TARGETS:
+    for target, borough in targets:
         if target[0] != key[0] or abs(len(target) - len(key)) > 2:
             continue
         allowed = 1 if len(target) <= 5 else 2
@@ -690,50 +664,66 @@ def _fuzzy_borough(key: str) -> str | None:
     return winners[0] if len(winners) == 1 else None
 
 
-def _parse_borough(value: object) -> tuple[str | None, str | None]:
-    if _is_missing(value):
-        return None, None
-    key = _key(value)
-    if not key or key in _BOROUGH_NOT_STATED_KEYS:
-        return None, None
-    for candidate in (key, _strip_borough_affixes(key)):
-        if candidate in _BOROUGH_LOOKUP:
-            return _BOROUGH_LOOKUP[candidate], None
-        if candidate in _BOROUGH_OTHER_KEYS:
-            return vocab.BOROUGH_OTHER, None
-    stripped = _strip_borough_affixes(key)
-    if stripped and stripped[0].isalpha():
-        match = _fuzzy_borough(stripped)
-        if match is not None:
-            return match, None
-    return None, PROBLEM_BOROUGH
+def _borough_parser(geography: Geography) -> Callable[[object], tuple[str | None, str | None]]:
+    """The per-value parser for one geography (its lookup tables built once per column)."""
+    lookup = _lookup({area: geography.aliases.get(area, ()) for area in geography.values})
+    outside_keys = frozenset(_key(s) for s in (geography.outside_label, *GENERIC_OUTSIDE_ALIASES,
+                                               *geography.outside_aliases))
+    targets = _fuzzy_targets(lookup)
+    outside = geography.outside_label
+    unknown = f"unknown {geography.name}"
+
+    def parse(value: object) -> tuple[str | None, str | None]:
+        if _is_missing(value):
+            return None, None
+        key = _key(value)
+        if not key or key in _BOROUGH_NOT_STATED_KEYS:
+            return None, None
+        for candidate in (key, _strip_borough_affixes(key)):
+            if candidate in lookup:
+                return lookup[candidate], None
+            if candidate in outside_keys:
+                return outside, None
+        stripped = _strip_borough_affixes(key)
+        if stripped and stripped[0].isalpha():
+            match = _fuzzy_borough(stripped, targets)
+            if match is not None:
+                return match, None
+        return None, unknown
+
+    return parse
 
 
-def standardise_borough(raw: pd.Series) -> pd.DataFrame:
-    """Map raw borough answers to the eight North West London boroughs.
+def standardise_borough(raw: pd.Series, *, geography: Geography) -> pd.DataFrame:
+    """Map raw area answers to the cycle's geography (the example: eight North West London boroughs).
 
-    Matching order: exact name or alias (``BOROUGH_ALIASES``: "H&F", "RBKC",
-    "City of Westminster"...); out-of-area answers (``BOROUGH_OTHER_ALIASES``)
-    -> ``vocab.BOROUGH_OTHER``; the same after removing administrative
-    prefixes/suffixes ("London Borough of Brent", "LB Ealing", "Harrow
-    Council"); finally typos by edit distance against the eight boroughs only
-    (see :func:`_fuzzy_borough`: same first letter, at most 1 edit for short
-    names and 2 for longer, unique best match), so "Ealling", "Westminister"
-    and "Brnet" are matched while "Barrow", "Barnett" and "Narnia" are not.
+    Matching order: exact name or alias (``geography.aliases``; the example's
+    "H&F", "RBKC", "City of Westminster"...); out-of-area answers (``outside_label``,
+    ``geography.outside_aliases`` and :data:`GENERIC_OUTSIDE_ALIASES` such as
+    "Other" or "Out of area") -> ``outside_label``; the same after removing
+    administrative prefixes/suffixes ("London Borough of Brent", "LB Ealing",
+    "Harrow Council", "Metropolitan Borough of Bury"); finally typos by edit
+    distance against the areas only (see :func:`_fuzzy_borough`: same first
+    letter, at most 1 edit for short names and 2 for longer, unique best
+    match), so "Ealling", "Westminister" and "Brnet" are matched while
+    "Barrow", "Barnett" and "Narnia" are not.
 
     Parameters
     ----------
     raw
         Raw borough column.
+    geography
+        The cycle's areas (``config.vocabularies.geography``).
 
     Returns
     -------
     pandas.DataFrame
-        Same index as ``raw``; ``value`` (a name from ``vocab.BOROUGHS``,
-        ``vocab.BOROUGH_OTHER`` or NA) and ``problem`` ("unknown borough" or
-        NA). Blank and "Prefer not to say" give NA without a problem.
+        Same index as ``raw``; ``value`` (one of ``geography.values``,
+        ``geography.outside_label`` or NA) and ``problem`` ("unknown <name>",
+        "unknown borough" for the default name, or NA). Blank and "Prefer not
+        to say" give NA without a problem.
     """
-    return _frame(raw, _map_unique(raw, _parse_borough), _VALUE_PROBLEM)
+    return _frame(raw, _map_unique(raw, _borough_parser(geography)), _VALUE_PROBLEM)
 
 
 # --------------------------------------------------------------------------
@@ -879,3 +869,101 @@ def standardise_action_status(raw: pd.Series) -> pd.DataFrame:
         without a problem; whether a status is required is the caller's rule.
     """
     return _categorical(raw, _ACTION_STATUS_LOOKUP, PROBLEM_ACTION_STATUS)
+
+
+# --------------------------------------------------------------------------
+# Co-production ladder and case studies (activities, case-study log)
+# --------------------------------------------------------------------------
+PROBLEM_LADDER_LEVEL = "unknown involvement level"
+PROBLEM_FLAG = "not yes or no"
+PROBLEM_THEME_IDS = "theme ids must be whole numbers separated by ';' or ','"
+#: Yes/no answers of a flag column (involved from the start, consent); matched on the normalised key.
+FLAG_ALIASES: dict[bool, tuple[str, ...]] = {
+    True: ("Yes", "Y", "True", "1", "Consented", "Consent given"),
+    False: ("No", "N", "False", "0", "Not consented", "No consent", "Consent withdrawn"),
+}
+_FLAG_LOOKUP = {_key(alias): flag for flag, aliases in FLAG_ALIASES.items() for alias in aliases}
+
+
+def standardise_ladder_level(raw: pd.Series, ladder: Iterable[str]) -> pd.DataFrame:
+    """Map involvement levels onto the configured ladder, ignoring case, spaces and hyphens.
+
+    Parameters
+    ----------
+    raw
+        Raw levels ("Co-produce", "consult ", "CO PRODUCE").
+    ladder
+        The ladder (config ``reach.ladder``), lowest rung first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``raw``; ``value`` (the rung as the ladder spells it, NA when
+        blank or unknown) and ``problem`` ("unknown involvement level" or NA). The
+        caller decides what an unknown level means (the cleaning stage stops:
+        a level outside the ladder usually means the ladder is configured wrongly).
+    """
+    from analysis.core.config import ladder_key  # the one matching rule, shared with the config's check
+
+    rungs = {ladder_key(rung): rung for rung in ladder}
+
+    def parse(value: object) -> tuple[str | None, str | None]:
+        if _is_missing(value) or not _clean_spaces(str(value)):
+            return None, None
+        rung = rungs.get(ladder_key(str(value)))
+        return (rung, None) if rung is not None else (None, PROBLEM_LADDER_LEVEL)
+
+    return _frame(raw, _map_unique(raw, parse), _VALUE_PROBLEM)
+
+
+def standardise_flag(raw: pd.Series) -> pd.DataFrame:
+    """Yes/no answers as booleans (:data:`FLAG_ALIASES`); blank is missing, anything else a problem.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``raw``; ``value`` (nullable boolean) and ``problem``
+        ("not yes or no" or NA).
+    """
+    def parse(value: object) -> tuple[object, str | None]:
+        if _is_missing(value):
+            return pd.NA, None
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value), None
+        key = _key(value)
+        if not key:
+            return pd.NA, None
+        if key in _FLAG_LOOKUP:
+            return _FLAG_LOOKUP[key], None
+        return pd.NA, PROBLEM_FLAG
+
+    parsed = _map_unique(raw, parse)
+    values = [p[0] for p in parsed]
+    problems = [p[1] for p in parsed]
+    return pd.DataFrame({"value": pd.array(values, dtype="boolean"),
+                         "problem": pd.Series(problems, dtype="str").to_numpy()}, index=raw.index)
+
+
+def standardise_theme_ids(raw: pd.Series) -> pd.DataFrame:
+    """Lists of theme ids ("17; 19", "17,19", 21) as canonical text "17;19" (order kept, repeats dropped).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``raw``; ``value`` (text, NA when blank or bad) and
+        ``problem`` (:data:`PROBLEM_THEME_IDS` or NA).
+    """
+    def parse(value: object) -> tuple[str | None, str | None]:
+        if _is_missing(value):
+            return None, None
+        if isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer()):
+            return (str(int(value)), None) if value >= 0 else (None, PROBLEM_THEME_IDS)
+        parts = [p.strip() for p in re.split(r"[;,]", _clean_spaces(str(value)))]
+        if not any(parts):
+            return None, None
+        if not all(re.fullmatch(r"\d+", p) for p in parts):
+            return None, PROBLEM_THEME_IDS
+        ids = list(dict.fromkeys(str(int(p)) for p in parts))
+        return ";".join(ids), None
+
+    return _frame(raw, _map_unique(raw, parse), _VALUE_PROBLEM)

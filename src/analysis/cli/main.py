@@ -28,6 +28,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "analysis.cli.themes",
     "analysis.cli.review",
     "analysis.cli.change",
+    "analysis.cli.init",
 )
 
 

@@ -48,7 +48,8 @@ from analysis.core import paths, vocab
 from analysis.core.errors import ConfigError
 
 DatasetKind = Literal[
-    "involvement_survey", "engagement_survey", "activities", "actions", "population"
+    "involvement_survey", "engagement_survey", "activities", "actions", "population", "case_studies",
+    "documents",
 ]
 
 #: Canonical column names each dataset may map raw headers onto.
@@ -66,13 +67,21 @@ CANONICAL_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "activities": (
         "activity_ref", "date", "activity_type", "borough", "audience", "participants",
-        "description",
+        "description", "involvement_level", "involved_from_start",
     ),
     "actions": (
         "action_ref", "cycle", "theme_id", "you_said", "we_did", "status", "reason",
         "updated_at",
     ),
     "population": ("borough", "age_band", "ethnicity", "population"),
+    "case_studies": (
+        "case_ref", "cycle", "title", "theme_ids", "what_people_said", "what_changed", "consent", "quote",
+    ),
+    # An index CSV of qualitative documents; each file is found relative to the index's folder.
+    "documents": (
+        "document_id", "document_file", "channel", "date", "borough", "respondent_type", "consent_to_quote",
+        "name",
+    ),
 }
 #: Fields that are required in every file of a dataset.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -81,6 +90,8 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "activities": ("activity_ref", "date", "activity_type", "borough", "participants"),
     "actions": ("action_ref", "theme_id", "you_said", "we_did", "status"),
     "population": ("borough", "age_band", "ethnicity", "population"),
+    "case_studies": ("case_ref", "title", "theme_ids", "consent"),
+    "documents": ("document_id", "document_file", "channel", "date", "respondent_type", "consent_to_quote"),
 }
 #: Direct identifiers: read so that names can be redacted from free text, never written out.
 DIRECT_IDENTIFIERS: tuple[str, ...] = ("name", "email", "phone", "address", "postcode")
@@ -196,6 +207,9 @@ class OpenQuestion(_Strict):
     id: str
     short_label: str
     wording: dict[int, str]
+    kind: Literal["praise", "suggestion", "open"] = Field(
+        "open", description="What the question invites: 'praise' (what works well), 'suggestion' (what should "
+                            "change) or 'open'; weighs in each theme's stance.")
 
 
 class QuestionBank(_Strict):
@@ -241,12 +255,12 @@ class Themes(_Strict):
     codebook_min_similarity: float = Field(
         0.5, ge=0, le=1, description="Similarity a comment needs to a codebook theme to take that theme's fixed name.")
     torch_threads: int = Field(2, ge=1, description="CPU threads for the sentence encoder.")
-    registry: ConfigPath | None = Field(None, description="Theme registry CSV; None = <outputs.processed_dir>/theme_registry.csv.")
-    review_dir: ConfigPath | None = Field(None, description="Folder of analysts' decisions files <cycle>.csv; None = config/reviews.")
-    match_threshold: float = Field(
-        0.75, ge=0, le=1,
-        description="Centroid cosine similarity for a theme to continue from an earlier cycle (0.6-0.7 paired different subjects on the example).",
-    )
+    book: ConfigPath | None = Field(
+        None, description="The programme's committed theme book (config/themes/<programme>.yaml); None = a first "
+                          "cycle, where every theme found is a candidate for review.")
+    review_dir: ConfigPath = Field(
+        Path("data/interim/review"),
+        description="Git-ignored folder where a run writes its review sheet and candidate themes (never published).")
     max_quotes: int = Field(3, ge=0)
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
         "fp32",
@@ -297,6 +311,41 @@ class Change(_Strict):
 
 class Reach(_Strict):
     under_represented_ratio: float = Field(0.8, gt=0, lt=1, description="Representation ratio below which a group is flagged.")
+    ladder: list[str] = Field(
+        default_factory=lambda: list(vocab.INVOLVEMENT_LADDER), min_length=2,
+        description="Levels of involvement an activity can record, lowest rung first (activities' "
+                    "involvement_level must be one of them; case, spaces and hyphens are ignored when matching).")
+    coproduced_rungs: int = Field(
+        1, ge=1, description="How many top rungs of the ladder count as co-produced (1 = the top rung only, "
+                             "2 = the top two, e.g. collaborate and co-produce).")
+
+    @field_validator("ladder")
+    @classmethod
+    def _distinct_rungs(cls, ladder: list[str]) -> list[str]:
+        keys = [ladder_key(rung) for rung in ladder]
+        if any(not key for key in keys):
+            raise ValueError("a rung of the ladder is blank")
+        repeated = sorted({rung for rung, key in zip(ladder, keys, strict=True) if keys.count(key) > 1})
+        if repeated:
+            raise ValueError(f"rungs must differ (ignoring case, spaces and hyphens); repeated: {', '.join(repeated)}")
+        return ladder
+
+    @model_validator(mode="after")
+    def _rungs_fit_the_ladder(self) -> Reach:
+        if self.coproduced_rungs >= len(self.ladder):
+            raise KeyProblem(("coproduced_rungs",),
+                             f"{self.coproduced_rungs} top rungs would be the whole ladder of {len(self.ladder)} "
+                             "(co-produced must be a part of it)")
+        return self
+
+    def coproduced_levels(self) -> list[str]:
+        """The rungs counted as co-produced (the top ``coproduced_rungs``), lowest first."""
+        return list(self.ladder[-self.coproduced_rungs:])
+
+
+def ladder_key(value: str) -> str:
+    """How a ladder level is matched: case-folded, without spaces, hyphens or underscores ("Co-produce" = "coproduce")."""
+    return re.sub(r"[\s\-_\u2010-\u2015]+", "", str(value)).casefold()
 
 
 class ThemesNotebook(_Strict):
@@ -315,8 +364,9 @@ class ChangeNotebook(_Strict):
     groups_column: str = Field("respondent_type", description="Column of responses.parquet holding the groups.")
     groups: list[str] | None = Field(
         None, min_length=1,
-        description="Group order, the first being the reference in group contrasts; None = "
-                    "analysis.core.vocab.INVOLVEMENT_GROUPS (Staff, Expert by experience).")
+        description="Group order, the first being the reference in group contrasts; None = the "
+                    "involvement survey's respondent types in vocabularies.respondent_types (the example's: "
+                    "Staff, Expert by experience).")
 
 
 class ReachNotebook(_Strict):
@@ -327,6 +377,10 @@ class ReachNotebook(_Strict):
         description="Surveys whose respondents are compared with the population benchmark.")
     top_themes: int = Field(10, ge=1, description="How many leading themes are checked for an action.")
     examples_in_summary: int = Field(5, ge=0, description="'You said, we did' rows quoted in the report summary.")
+    suggest_min_similarity: float = Field(
+        0.08, ge=0, le=1,
+        description="TF-IDF cosine similarity an existing action needs to be suggested for a leading theme "
+                    "with no action (below it, no suggestion is made).")
 
 
 class Notebooks(_Strict):
@@ -346,6 +400,136 @@ class Outputs(_Strict):
     processed_dir: ConfigPath = Path("data/processed")
     reports_dir: ConfigPath = Path("reports")
     interim_dir: ConfigPath = Path("data/interim")
+
+
+# --------------------------------------------------------------------------- vocabularies
+SurveyDataset = Literal["involvement_survey", "engagement_survey"]
+#: A geography name: it is written into problem messages ("unknown borough") and reports.
+_GEOGRAPHY_NAME = re.compile(r"^[a-z][a-z -]{0,39}$")
+
+
+def _alias_clashes(tables: dict[str, list[str]], where: tuple[str | int, ...]) -> None:
+    """Refuse a spelling that would map onto two values (compared as the standardisers compare)."""
+    from analysis.core.text import match_key  # pandas-backed; imported only when a config is validated
+
+    seen: dict[str, str] = {}
+    for canonical, spellings in tables.items():
+        for spelling in (canonical, *spellings):
+            key = match_key(spelling)
+            if not key:
+                raise KeyProblem((*where, canonical), f"{spelling!r} is blank once case and punctuation are ignored")
+            if seen.get(key, canonical) != canonical:
+                raise KeyProblem((*where, canonical),
+                                 f"{spelling!r} would mean both {seen[key]!r} and {canonical!r}")
+            seen[key] = canonical
+
+
+class Geography(_Strict):
+    """The areas respondents, activities and the population benchmark are placed in (column ``borough``).
+
+    Default: the bundled example's eight North West London boroughs
+    (:data:`analysis.core.vocab.BOROUGHS`), so a config without this section cleans as before.
+    Answers are matched by name or alias (case, spacing, "&" and punctuation ignored, and
+    administrative words such as "London Borough of" or "Council" removed), then typos by edit
+    distance against ``values`` and ``aliases`` only; ``outside_aliases`` (and area-free answers
+    such as "Other" or "Out of area") become ``outside_label``; anything else is set missing and
+    logged as "unknown <name>" (a benchmark row with it is rejected).
+    """
+
+    name: str = Field("borough", description="What one area is called in messages and reports (lower case).")
+    values: list[str] = Field(min_length=1, description="The areas, as they should appear in the report.")
+    aliases: dict[str, list[str]] = Field(
+        default_factory=dict, description="Area -> other spellings people use (exact matches after normalising).")
+    outside_label: str = Field(description="The value for an answer outside the listed areas.")
+    outside_aliases: list[str] = Field(
+        default_factory=list,
+        description="Answers meaning outside the area (neighbouring places); exact matches only, never fuzzy.")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not _GEOGRAPHY_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a plain name: use lower-case letters, spaces or '-' (e.g. borough)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Geography:
+        dupes = sorted({v for v in self.values if self.values.count(v) > 1})
+        if dupes:
+            raise KeyProblem(("values",), f"repeated area(s): {', '.join(dupes)}")
+        for canonical in self.aliases:
+            if canonical not in self.values:
+                raise KeyProblem(("aliases", canonical), f"{canonical!r} is not one of values")
+        if self.outside_label in self.values:
+            raise KeyProblem(("outside_label",), f"{self.outside_label!r} is also one of values")
+        _alias_clashes({v: list(self.aliases.get(v, [])) for v in self.values}, ("aliases",))
+        from analysis.core.text import match_key
+
+        inside = {match_key(s) for v in self.values for s in (v, *self.aliases.get(v, []))}
+        for index, spelling in enumerate(self.outside_aliases):
+            if match_key(spelling) in inside:
+                raise KeyProblem(("outside_aliases", index), f"{spelling!r} is also an area or an alias of one")
+        return self
+
+    def allowed_values(self) -> list[str]:
+        """Every value the cleaned ``borough`` column may hold: the areas, then ``outside_label``."""
+        return [*self.values, self.outside_label]
+
+
+class RespondentTypes(_Strict):
+    """Who answered (column ``respondent_type``), with the spellings accepted in each survey.
+
+    Default: the bundled example's types (:data:`analysis.core.vocab.RESPONDENT_TYPES`, with
+    :data:`analysis.core.vocab.RESPONDENT_TYPE_ALIASES`). ``aliases`` is per survey because one
+    word can mean different groups ("Carer" is an expert by experience in the involvement survey,
+    a carer in the engagement survey); a survey listed in ``aliases`` accepts only the types listed
+    under it, a survey not listed accepts every value by its own name. A blank or unknown type
+    rejects the row (the type is required).
+    """
+
+    values: list[str] = Field(min_length=1, description="Every respondent type, in report order.")
+    aliases: dict[SurveyDataset, dict[str, list[str]]] = Field(
+        default_factory=dict, description="Survey -> type -> other spellings accepted in that survey.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RespondentTypes:
+        dupes = sorted({v for v in self.values if self.values.count(v) > 1})
+        if dupes:
+            raise KeyProblem(("values",), f"repeated type(s): {', '.join(dupes)}")
+        for dataset, table in self.aliases.items():
+            for canonical in table:
+                if canonical not in self.values:
+                    raise KeyProblem(("aliases", dataset, canonical), f"{canonical!r} is not one of values")
+            _alias_clashes(table, ("aliases", dataset))
+        return self
+
+    def spellings(self, dataset: str) -> dict[str, list[str]]:
+        """Type -> accepted spellings in one survey (every value by its own name if the survey has no aliases)."""
+        if dataset in self.aliases:
+            return {t: list(s) for t, s in self.aliases[dataset].items()}  # type: ignore[index]
+        return {t: [] for t in self.values}
+
+
+def _example_geography() -> Geography:
+    return Geography(values=list(vocab.BOROUGHS), aliases={k: list(v) for k, v in vocab.BOROUGH_ALIASES.items()},
+                     outside_label=vocab.BOROUGH_OTHER, outside_aliases=list(vocab.BOROUGH_OUTSIDE_ALIASES))
+
+
+def _example_respondent_types() -> RespondentTypes:
+    return RespondentTypes(values=list(vocab.RESPONDENT_TYPES), aliases={
+        dataset: {t: list(s) for t, s in table.items()} for dataset, table in vocab.RESPONDENT_TYPE_ALIASES.items()})
+
+
+class Vocabularies(_Strict):
+    """Vocabularies that differ between organisations; each defaults to the example's (North West London)."""
+
+    geography: Geography = Field(default_factory=_example_geography)
+    respondent_types: RespondentTypes = Field(default_factory=_example_respondent_types)
+
+
+#: The six UK Standards for Public Involvement, as keys of the config's ``standards`` section.
+StandardKey = Literal["inclusive_opportunities", "working_together", "support_and_learning", "communications",
+                      "governance", "impact"]
 
 
 class CycleConfig(_Strict):
@@ -384,8 +568,14 @@ class CycleConfig(_Strict):
     themes: Themes = Themes()
     change: Change
     reach: Reach = Reach()
+    vocabularies: Vocabularies = Vocabularies()
     notebooks: Notebooks = Notebooks()
     outputs: Outputs = Outputs()
+    standards: dict[StandardKey, list[str]] = Field(
+        default_factory=dict,
+        description="UK Standard for Public Involvement -> question_bank.items ids whose ratings evidence it "
+                    "(the methods' standards table); a standard with no items is evidenced only by the other "
+                    "sections' results, or says 'not evidenced this cycle'.")
 
     @field_validator("cycle", "previous_cycle")
     @classmethod
@@ -433,6 +623,10 @@ class CycleConfig(_Strict):
             allowed = set(CANONICAL_FIELDS[f.dataset])
             for raw, target in f.columns.items():
                 prefix, _, ident = target.partition(".")
+                if prefix == "open" and ident == vocab.DOCUMENT_QUESTION_ID:
+                    raise KeyProblem(("inputs", index, "columns", raw),
+                                     f"open.{ident} is reserved for the passages of documents inputs; "
+                                     "give this question another id")
                 if prefix == "item" and f.dataset == "involvement_survey":
                     ok = ident in item_ids
                 elif prefix == "open" and f.dataset in ("involvement_survey", "engagement_survey"):
@@ -449,6 +643,16 @@ class CycleConfig(_Strict):
             if missing:
                 raise KeyProblem(("inputs", index, "columns"),
                                  f"required field(s) not mapped in {f.name}: {missing}")
+        return self
+
+    @model_validator(mode="after")
+    def _check_standards(self) -> CycleConfig:
+        item_ids = [q.id for q in self.question_bank.items]
+        for standard, ids in self.standards.items():
+            for index, item_id in enumerate(ids):
+                if item_id not in item_ids:
+                    raise KeyProblem(("standards", standard, index),
+                                     f"{item_id!r} is not an item of question_bank.items ({', '.join(item_ids)})")
         return self
 
     @model_validator(mode="after")
@@ -474,7 +678,7 @@ class CycleConfig(_Strict):
         """Papermill parameters for ``notebooks/<stem>.ipynb`` beyond ``config_path`` and ``output_dir``.
 
         Unset values are derived from the rest of the config: ``questions`` = every open
-        question id, ``groups`` = :data:`analysis.core.vocab.INVOLVEMENT_GROUPS`.
+        question id, ``groups`` = the involvement survey's respondent types (``vocabularies``).
         """
         section = re.sub(r"^\d+_", "", stem)
         if section not in Notebooks.model_fields:
@@ -483,7 +687,7 @@ class CycleConfig(_Strict):
         if section == "themes" and values["questions"] is None:
             values["questions"] = [q.id for q in self.question_bank.open_questions]
         if section == "change_over_time" and values["groups"] is None:
-            values["groups"] = list(vocab.INVOLVEMENT_GROUPS)
+            values["groups"] = list(self.vocabularies.respondent_types.spellings("involvement_survey"))
         return values
 
     def input_path(self, item: InputFile) -> Path:

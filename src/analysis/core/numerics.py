@@ -13,14 +13,25 @@ gave 30 themes with the host's numba code and 32 with AVX2 code. An analyst's
 theme decisions (``config/reviews``) are tied to theme ids, so a refit on
 another machine must give the same themes for those decisions to apply.
 
-What it does
-------------
+Since the theme book (:mod:`analysis.themes.book`) this is opt-in
+---------------------------------------------------------------
+Theme ids no longer rest on refitting: a cycle's answers are *assigned* to the committed
+theme book by centroid similarity rounded to four decimals, and differences of 1e-7
+cannot change a rounded comparison except exactly at a rounding boundary. Measured on
+this project's machine: the 1,500 FFT comments embedded with and without the pins
+differed by at most 1.7e-7 per number (cosine 0.9999998). So the default is now the
+host's fastest code (``INVOLVEMENT_NUMERICS=host``); set ``INVOLVEMENT_NUMERICS=portable``
+to pin the AVX2 code paths as before, for bit-identical embeddings across machines
+(candidate themes found by UMAP/HDBSCAN are then identical too).
+
+What "portable" does
+--------------------
 Importing this module (or anything in :mod:`analysis`) changes nothing. The entry
 points apply the pins before numpy, torch or numba load: ``python -m analysis``
 (:mod:`analysis.__main__`), the kernels the report runner starts (their kernel
-spec carries the variables), ``make lab`` and the benchmarks. They set the
-environment variables below, unless already set, so that every library uses
-the AVX2 code path whatever the CPU:
+spec carries the variables), ``make lab`` and the benchmarks. With the mode set to
+"portable" they set the environment variables below, unless already set, so that
+every library uses the AVX2 code path whatever the CPU:
 
 - ``ATEN_CPU_CAPABILITY=avx2``: PyTorch's own kernels (softmax, layer norm, GELU);
 - ``MKL_CBWR=AVX2,STRICT``: Intel MKL's conditional numerical reproducibility
@@ -29,14 +40,9 @@ the AVX2 code path whatever the CPU:
 - ``NUMBA_CPU_NAME=haswell``: UMAP's compiled kernels.
 
 This costs speed on CPUs with wider vectors (fp32 encoding 339 -> 216
-comments/s on the AVX-512 machine of this project). Set
-``INVOLVEMENT_NUMERICS=host`` to use the host's fastest code instead, accepting
-that themes may then differ between machines. Pinning is only done on x86-64
-CPUs with AVX2 (other CPUs, e.g. Apple silicon, run their own code paths and
-results there can differ at the margins; analysts' decisions on themes that
-changed are then withheld and listed, see :func:`analysis.themes.review.decision_drift`).
-MKL's AVX2 branch is exact only on Intel CPUs; AMD CPUs fall back to MKL's own
-dispatch for matrix products.
+comments/s on the AVX-512 machine of this project). Pinning is only done on x86-64
+CPUs with AVX2. MKL's AVX2 branch is exact only on Intel CPUs; AMD CPUs fall back to
+MKL's own dispatch for matrix products.
 """
 
 from __future__ import annotations
@@ -47,9 +53,10 @@ import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 
-#: Environment variable choosing the mode: "portable" (default) or "host".
+#: Environment variable choosing the mode: "host" (default) or "portable".
 MODE_VARIABLE = "INVOLVEMENT_NUMERICS"
 MODES = ("portable", "host")
+DEFAULT_MODE = "host"
 
 #: Variable -> value pinning each library to its AVX2 code path.
 PORTABLE_ENV: dict[str, str] = {
@@ -117,7 +124,7 @@ def pin_portable_numerics(environ: MutableMapping[str, str] | None = None, *,
     """
     env = os.environ if environ is None else environ
     loaded = set(sys.modules) if loaded_modules is None else loaded_modules
-    mode = env.get(MODE_VARIABLE, "portable").strip().lower()
+    mode = env.get(MODE_VARIABLE, DEFAULT_MODE).strip().lower()
     if mode not in MODES:
         raise ValueError(f"{MODE_VARIABLE} must be one of {MODES}, got {env[MODE_VARIABLE]!r}")
     if mode == "host" or not (cpu_has_avx2() if avx2 is None else avx2):
@@ -145,7 +152,7 @@ def numerics_mode(environ: MutableMapping[str, str] | None = None) -> str:
     if "mode" in _state:
         return _state["mode"]
     env = os.environ if environ is None else environ
-    if env.get(MODE_VARIABLE, "portable").strip().lower() == "host":
+    if env.get(MODE_VARIABLE, DEFAULT_MODE).strip().lower() == "host":
         return "host"
     return "portable" if all(env.get(k) == v for k, v in PORTABLE_ENV.items()) else "host"
 
@@ -173,7 +180,7 @@ def portable_kernel_env() -> dict[str, str]:
     pinned = pin_portable_numerics(env, loaded_modules=set())
     if pinned != "portable":
         return {}
-    return {name: env[name] for name in PORTABLE_ENV}
+    return {MODE_VARIABLE: "portable", **{name: env[name] for name in PORTABLE_ENV}}
 
 
 def exec_with_portable_numerics(command: list[str]) -> None:

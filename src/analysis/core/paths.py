@@ -52,3 +52,11 @@ def processed_dir(cycle: str) -> Path:
 def report_dir(cycle: str) -> Path:
     """Folder of the published report for one cycle."""
     return REPORTS_DIR / cycle
+
+
+def shown(path: str | Path) -> str:
+    """A path as a user would type it: relative to the repository root when inside it (for messages)."""
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)

@@ -40,8 +40,10 @@ def to_jsonable(value: Any) -> Any:
 
 
 def results_dir(output_dir: str | Path) -> Path:
-    """Folder of recorded results inside a report folder."""
-    return Path(output_dir) / "results"
+    """Folder of recorded results inside a report folder (relative folders are the repository's, not the cwd's)."""
+    from analysis.core import paths
+
+    return paths.resolve(output_dir) / "results"
 
 
 def record(output_dir: str | Path, notebook: str, metrics: dict[str, Any]) -> Path:

@@ -140,6 +140,8 @@ class RegistryCounts(_Record):
     new: Count
     no_longer_raised: Count = Field(alias="no longer raised")
     retired: Count
+    candidates: Count = Field(0, description="Themes discovered this run, not yet accepted into the theme book.")
+    book_version: int | None = Field(None, description="Edition of the theme book the run assigned to.")
 
 
 class Lifecycle(_Record):
@@ -219,6 +221,9 @@ class ThemesResults(_Record):
     review: ReviewCounts
     quality: ThemeQuality
     model: ModelInfo
+    channels: list[dict[str, str | int | float | None]] | None = Field(
+        None, description="Leading themes by document channel (words or counts per channel) and survey share (0-1).")
+    channel_sentences: list[str] = Field(default_factory=list, description="'X was raised in most interviews ...'.")
 
 
 # =========================================================================== 03_change_over_time
@@ -254,6 +259,8 @@ class ChangeEntry(_Record):
     n: FloatCount | None
     suppressed: bool
     mdd_pp: float | None = Field(description="Minimum detectable difference, percentage points.")
+    mdd_family_pp: float | None = Field(
+        None, description="Smallest change the next wave would call clear, allowing for the family (points).")
     diff_previous: Comparison | None = None
     diff_baseline: Comparison | None = None
     trend_logit: Comparison | None = None
@@ -268,6 +275,59 @@ class ChangeSentence(_Record):
     sentence: str
 
 
+class WavePoint(_Record):
+    """% positive of one item and group in one wave (the summary's chart of outcomes over time)."""
+
+    wave: int
+    pct_positive: Pct | None = Field(description="0 to 100; None if suppressed.")
+    ci_low: Pct | None = Field(description="Wilson 95% interval, same scale.")
+    ci_high: Pct | None
+    n: FloatCount | None = Field(description="People answering; None if suppressed.")
+    suppressed: bool
+
+
+class GapChange(_Record):
+    """How a gap between groups moved since the previous cycle's report (``analysis.change.gaps``)."""
+
+    previous_cycle: str
+    previous_wave: int
+    previous_gap_pp: float = Field(description="The previous cycle's gap, reference minus other, points.")
+    previous_ci_low_pp: float = Field(description="Its Newcombe 95% interval.")
+    previous_ci_high_pp: float
+    change_pp: float = Field(description="Gap now minus gap then, percentage points.")
+    ci_low_pp: float = Field(description="Simultaneous interval over the gap changes (the verdict's).")
+    ci_high_pp: float
+    ci_low_unadjusted_pp: float = Field(description="Its own 95% interval (square-and-add of the two Newcombe intervals).")
+    ci_high_unadjusted_pp: float
+    family_size: float = Field(description="Gap changes allowed for together (Bonferroni).")
+    verdict: str = Field(description="'narrowed', 'widened', 'reversed' or 'no clear change', from the interval.")
+    source: str = Field(description="'group differences' or 'group figures': what the previous record held.")
+
+
+class GroupDifference(_Record):
+    """The reference group minus another group on one item in the latest wave, with its change since last cycle."""
+
+    item: str
+    wave: int
+    reference: str = Field(description="The reference group (notebook 03's first group, e.g. Staff).")
+    other: str
+    reference_pct: Pct | None = Field(description="None when the contrast is suppressed.")
+    other_pct: Pct | None
+    reference_n: FloatCount | None
+    other_n: FloatCount | None
+    reference_effective_n: float | None = Field(description="Effective base (the base itself when unweighted).")
+    other_effective_n: float | None
+    gap_pp: float | None = Field(description="Reference minus other, percentage points.")
+    ci_low_pp: float | None = Field(description="Simultaneous interval across the family (the verdict's).")
+    ci_high_pp: float | None
+    ci_low_unadjusted_pp: float | None = Field(description="Newcombe 95% interval of this contrast alone.")
+    ci_high_unadjusted_pp: float | None
+    family_size: float | None
+    verdict: str | None = Field(description="'up' (reference higher), 'down' or 'no evidence'.")
+    suppressed: bool
+    change: GapChange | None = Field(description="None without a previous cycle's gap.")
+
+
 class ChangeResults(_Record):
     """What ``03_change_over_time`` records."""
 
@@ -280,6 +340,11 @@ class ChangeResults(_Record):
     p_adjusted_method: str
     gee_used: bool
     methods_text: str | None = None
+    # Added for the board summary; optional so that a previous cycle's results recorded before them still load.
+    series: dict[str, dict[str, list[WavePoint]]] | None = Field(
+        None, description="Item id -> group -> every wave, earliest first (None: not recorded).")
+    group_differences: list[GroupDifference] | None = Field(
+        None, description="Every group contrast of the latest wave (None: not recorded).")
 
 
 # =========================================================================== 04_reach_and_actions
@@ -337,6 +402,113 @@ class ThemeWithoutAction(_Record):
     pct: Pct | None
 
 
+class LadderLevel(_Record):
+    """Activities and participants at one rung of the involvement ladder in one cycle."""
+
+    cycle: str
+    level: str = Field(description="A rung of reach.ladder, or 'not recorded'.")
+    rung: int | None = Field(description="1 = the lowest rung; None for 'not recorded'.")
+    activities: Count
+    activity_share: Share | None = Field(description="Of activities with a recorded level; None for 'not recorded'.")
+    participants: float = Field(ge=0, description="Participants (or participant-hours, see Coproduction.weight).")
+    participant_share: Share | None
+
+
+class CoproductionCycle(_Record):
+    """One cycle's co-produced share and how often experts by experience were involved from the start."""
+
+    cycle: str
+    activities: Count
+    recorded: Count = Field(description="Activities with a recorded level (the base of coproduced_share).")
+    coproduced: Count
+    coproduced_share: Share | None
+    participants_recorded: float = Field(ge=0)
+    coproduced_participants: float = Field(ge=0)
+    coproduced_participant_share: Share | None
+    from_start: Count | None = Field(description="Activities with experts by experience involved from the start.")
+    from_start_recorded: Count | None = Field(description="Activities that recorded it (the base of from_start_share).")
+    from_start_share: Share | None
+
+
+class CoproductionChange(_Record):
+    """Change in the co-produced share of activities since the previous cycle (Newcombe interval)."""
+
+    current_cycle: str
+    previous_cycle: str
+    current_share: Share
+    previous_share: Share
+    difference_pp: float = Field(description="Percentage points, current minus previous.")
+    ci_low_pp: float
+    ci_high_pp: float
+    p_value: Share = Field(description="Two-sided p of the test that inverts the interval.")
+    level: Share = Field(description="Confidence level of the interval, e.g. 0.95.")
+    verdict: str = Field(description="'clear rise', 'clear fall' or 'no clear change', from the interval.")
+
+
+class Coproduction(_Record):
+    """Co-production on the ladder of involvement, this cycle and the previous one."""
+
+    ladder: list[str]
+    coproduced_levels: list[str] = Field(description="The top rungs counted as co-produced.")
+    weight: str = Field(description="What the participant shares weigh: 'participants' or 'participant-hours'.")
+    levels: list[LadderLevel] = Field(description="Every rung of every cycle shown, earliest cycle first.")
+    cycles: list[CoproductionCycle] = Field(description="Earliest first; the last is this cycle.")
+    change: CoproductionChange | None = Field(description="None when no earlier cycle recorded levels.")
+    sentence: str
+    notes: list[str] = Field(default_factory=list, description="Why a comparison was not made, etc.")
+
+
+class CaseStudy(_Record):
+    """A consented case study, linked to the themes it is about (text de-identified, shown escaped)."""
+
+    case_id: str
+    title: str
+    theme_ids: list[int] = Field(description="Theme-book ids, merges followed.")
+    themes: list[str] = Field(description="Their labels, same order.")
+    what_people_said: str | None
+    what_changed: str | None
+    quote: str | None
+
+
+class CaseStudies(_Record):
+    shown: list[CaseStudy] = Field(description="Only stories with consent.")
+    withheld: Count = Field(description="Stories without (clear) consent: counted, never shown.")
+
+
+class NotPossible(_Record):
+    """An action that could not be done, with the reason the log gives ("What we could not do, and why")."""
+
+    action_id: str
+    theme: str
+    you_said: str
+    we_did: str | None
+    reason: str | None = Field(description="None when the log records no reason (the report says so).")
+
+
+class ThemeLinkWarning(_Record):
+    """An action or case study whose theme link needs a person: retired/excluded theme, id not in the book, ..."""
+
+    source: str = Field(description="'action' or 'case study'.")
+    ref: str = Field(description="Action id or case id.")
+    theme_id: int | None = Field(description="The id as the log wrote it.")
+    resolved_id: int | None = Field(description="Where it leads after following merges.")
+    problem: str
+    message: str
+
+
+class SuggestedAction(_Record):
+    """For a leading theme with no action: the most similar existing action (suggested, not linked)."""
+
+    theme_id: int
+    theme_label: str
+    suggested_action_id: str | None = Field(description="None when no action was similar enough.")
+    suggested_you_said: str | None
+    suggested_we_did: str | None
+    suggested_status: str | None
+    action_theme: str | None = Field(description="The theme the suggested action is linked to now.")
+    similarity: float | None = Field(description="TF-IDF cosine similarity, 0 to 1.")
+
+
 class ReachActionsResults(_Record):
     """What ``04_reach_and_actions`` records."""
 
@@ -360,6 +532,14 @@ class ReachActionsResults(_Record):
     coverage_sentences: list[str]
     progress_sentence: str
     actions_completed_since_previous: Count
+    # Added with the co-production ladder, case studies and the theme book; optional so that a previous
+    # cycle's results recorded before them still load.
+    coproduction: Coproduction | None = Field(None, description="The co-production trend (None: no activity log).")
+    case_studies: CaseStudies | None = Field(None, description="Consented case studies (None: no case-study log).")
+    not_possible: list[NotPossible] = Field(default_factory=list, description="Every action not possible, with its reason.")
+    theme_link_warnings: list[ThemeLinkWarning] = Field(default_factory=list)
+    suggested_actions: list[SuggestedAction] = Field(
+        default_factory=list, description="One per leading theme with no action.")
 
 
 #: Notebook stem -> the model of what it records.

@@ -8,10 +8,30 @@ so it cannot drift from the data.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping, Sequence
+
 import pandas as pd
-import pandera.pandas as pa
 
 from analysis.core import vocab
+
+
+def _import_pandera():  # noqa: ANN202 - returns the module
+    """``pandera.pandas``, leaving the environment as it was.
+
+    pandera sets ``SPARK_LOCAL_IP`` and ``PYARROW_IGNORE_TIMEZONE`` on import, for pyspark,
+    which this project does not use; importing our modules must change nothing.
+    """
+    before = dict(os.environ)
+    import pandera.pandas as module
+
+    for name in set(os.environ) - set(before):
+        del os.environ[name]
+    os.environ.update(before)
+    return module
+
+
+pa = _import_pandera()
 
 _DATE = "datetime64[us]"
 
@@ -31,6 +51,7 @@ _EQUALITY = {
     "disability": _cat([*vocab.YES_NO, vocab.NOT_STATED], "Disability (equality monitoring)."),
     "carer_status": _cat([*vocab.YES_NO, vocab.NOT_STATED], "Unpaid carer (equality monitoring)."),
 }
+# Borough and respondent type allow the example's values here; processed_schemas() sets a cycle's own.
 _BOROUGH = _cat([*vocab.BOROUGHS, vocab.BOROUGH_OTHER], "Borough, standardised from aliases and typos; missing if not given.")
 _RESPONDENT_ID = _text("Pseudonymised respondent id (keyed hash of the export's response id).", nullable=False)
 _PERSON_ID = _text("Pseudonymised persistent member id; repeats across waves for the same person.")
@@ -81,10 +102,14 @@ RESPONSES = pa.DataFrameSchema(
 
 COMMENTS = pa.DataFrameSchema(
     {
-        "comment_id": _text("Id of this answer: respondent id + question id.", False),
+        "comment_id": _text("Id of this answer: respondent id + question id (+ passage number for a document).",
+                            False),
         "respondent_id": _RESPONDENT_ID,
-        "dataset": _cat(["involvement_survey", "engagement_survey"], "Survey the answer came from.", False),
-        "question_id": _text("Open question id from the config question bank.", False),
+        "dataset": _cat(["involvement_survey", "engagement_survey", "documents"],
+                        "Survey the answer came from, or 'documents' for a passage of a qualitative document.",
+                        False),
+        "question_id": _text("Open question id from the config question bank; 'documents' for document passages.",
+                             False),
         "wave": _WAVE,
         "cycle": _text("Cycle id of the run that processed it.", False),
         "respondent_type": _cat(vocab.RESPONDENT_TYPES, "Standardised respondent type.", False),
@@ -96,6 +121,12 @@ COMMENTS = pa.DataFrameSchema(
         "is_non_answer": pa.Column(bool, description="A non-answer such as 'nothing' or 'no comment' (kept, not modelled)."),
         "non_answer_kind": _text("Kind of non-answer, or 'very short'; missing for substantive answers."),
         "n_words": pa.Column(int, checks=pa.Check.ge(0), description="Number of words in the de-identified text."),
+        "document_id": _text("Pseudonymised document id (keyed hash, as respondent ids); missing for survey answers."),
+        "passage_no": pa.Column("Int64", checks=pa.Check.ge(1), nullable=True,
+                                description="Position of the passage in its document (1 = first, counting "
+                                            "passages not themed); missing for survey answers."),
+        "consent_to_quote": pa.Column(bool, description="The text may be quoted (True for survey answers; a "
+                                                        "document's index says so, blank or unclear = False)."),
     },
     strict=True,
     unique=["comment_id"],
@@ -112,6 +143,11 @@ ACTIVITIES = pa.DataFrameSchema(
         "audience": _text("Who the activity was for."),
         "participants": pa.Column(int, checks=pa.Check.ge(0), description="Number of participants."),
         "description": _text("Notes, de-identified."),
+        "involvement_level": _text("Rung of the involvement ladder (config reach.ladder), as the ladder spells it; "
+                                   "missing if not recorded."),
+        "involved_from_start": pa.Column("boolean", nullable=True,
+                                         description="Experts by experience were involved from the start; "
+                                                     "missing if not recorded."),
     },
     strict=True,
     unique=["activity_id"],
@@ -145,6 +181,24 @@ POPULATION = pa.DataFrameSchema(
     name="population",
 )
 
+CASE_STUDIES = pa.DataFrameSchema(
+    {
+        "case_id": _text("Case-study reference from the log.", False),
+        "cycle": _text("Cycle in which the case study was written."),
+        "title": _text("Title, de-identified.", False),
+        "theme_ids": pa.Column(str, checks=pa.Check.str_matches(r"^\d+(;\d+)*$"), nullable=False,
+                               description="Theme ids the story is about, in order, separated by ';'."),
+        "what_people_said": _text("What people said, de-identified."),
+        "what_changed": _text("What changed, de-identified."),
+        "consent": pa.Column("boolean", nullable=True,
+                             description="Consent to publish the story; only true is ever shown (missing = no)."),
+        "quote": _text("A quote, de-identified; published only with consent."),
+    },
+    strict=True,
+    unique=["case_id"],
+    name="case_studies",
+)
+
 LEDGER_COLUMNS: tuple[str, ...] = ("source_file", "source_row", "column", "value", "reason", "outcome")
 LEDGER = pa.DataFrameSchema(
     {
@@ -166,7 +220,41 @@ PROCESSED_SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "activities": ACTIVITIES,
     "actions": ACTIONS,
     "population": POPULATION,
+    "case_studies": CASE_STUDIES,
 }
+
+
+#: Columns whose allowed values are the cycle's vocabularies (config ``vocabularies``), not fixed lists.
+VOCABULARY_COLUMNS: tuple[str, ...] = ("borough", "respondent_type")
+
+
+def processed_schemas(*, areas: Sequence[str], respondent_types: Sequence[str]) -> dict[str, pa.DataFrameSchema]:
+    """The processed-table schemas for one cycle's vocabularies.
+
+    :data:`PROCESSED_SCHEMAS` allows the bundled example's values (North West London's
+    boroughs, its respondent types); a cycle validates against its own instead.
+
+    Parameters
+    ----------
+    areas
+        Allowed ``borough`` values: the config's ``vocabularies.geography.allowed_values()``
+        (the areas, then the outside label).
+    respondent_types
+        Allowed ``respondent_type`` values: ``vocabularies.respondent_types.values``.
+
+    Returns
+    -------
+    dict[str, pandera.DataFrameSchema]
+        Same tables and columns as :data:`PROCESSED_SCHEMAS`; only the allowed values of
+        :data:`VOCABULARY_COLUMNS` differ.
+    """
+    allowed = {"borough": list(areas), "respondent_type": list(respondent_types)}
+    out: dict[str, pa.DataFrameSchema] = {}
+    for name, schema in PROCESSED_SCHEMAS.items():
+        updates = {column: {"checks": [pa.Check.isin(values)]}
+                   for column, values in allowed.items() if column in schema.columns}
+        out[name] = schema.update_columns(updates) if updates else schema
+    return out
 
 
 def empty_frame(schema: pa.DataFrameSchema) -> pd.DataFrame:
@@ -185,10 +273,17 @@ def _plain_type(dtype: object) -> str:
             "bool": "yes/no", "boolean": "yes/no"}.get(name, name)
 
 
-def data_dictionary() -> pd.DataFrame:
-    """One row per processed column: table, column, type, nullable, allowed values, description."""
+def data_dictionary(tables: Mapping[str, pa.DataFrameSchema] | None = None) -> pd.DataFrame:
+    """One row per processed column: table, column, type, nullable, allowed values, description.
+
+    Parameters
+    ----------
+    tables
+        The cycle's schemas (:func:`processed_schemas`); None = :data:`PROCESSED_SCHEMAS`
+        (the example's vocabularies).
+    """
     rows = []
-    for table, schema in PROCESSED_SCHEMAS.items():
+    for table, schema in (PROCESSED_SCHEMAS if tables is None else tables).items():
         for name, column in schema.columns.items():
             allowed = ""
             for check in column.checks:

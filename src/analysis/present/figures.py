@@ -12,6 +12,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from analysis.core import paths
+
 #: Categorical colours: NHS identity colours ordered so that the first ones stay
 #: distinguishable under the common colour-vision deficiencies (blue / orange first,
 #: as in Okabe & Ito's palette), then darker and lighter variants.
@@ -79,7 +81,7 @@ def show_figure(fig: Any, alt: str, title: str | None = None, path: str | Path |
     metadata = {"Title": title or "", "Description": alt}
     written = None
     if path is not None:
-        written = Path(path)
+        written = paths.resolve(path)  # a relative path is the repository's, wherever the kernel runs
         written.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(written, dpi=dpi, bbox_inches="tight", metadata=metadata)
         alt_path(written).write_text(alt, encoding="utf-8")

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.core import vocab
+from analysis.core import paths, vocab
 from analysis.present.disclosure import (
     CellSystem,
     DisclosureRule,
@@ -795,7 +795,7 @@ def write_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
     -------
     Path
     """
-    path = Path(output_dir) / "tables" / f"{name}.csv"
+    path = paths.resolve(output_dir) / "tables" / f"{name}.csv"  # the repository's folder, wherever the kernel runs
     path.parent.mkdir(parents=True, exist_ok=True)
     table = table.copy()
     for column in table.columns:

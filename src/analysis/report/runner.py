@@ -54,6 +54,9 @@ RECORDED_PACKAGES: tuple[str, ...] = (
     "matplotlib", "seaborn", "plotly", "papermill", "nbconvert", "nbformat", "ipykernel", "jinja2",
 )
 
+#: The locked environment (``make setup`` installs it; see requirements/README.md); its hash goes in the manifest.
+LOCK_FILE: Path = paths.REPO_ROOT / "requirements" / "lock.txt"
+
 #: Papermill metadata that changes on every run; removed so executed notebooks are reproducible.
 _VOLATILE_PAPERMILL_KEYS: tuple[str, ...] = ("start_time", "end_time", "duration", "exception", "status")
 
@@ -172,6 +175,43 @@ def package_versions(names: Sequence[str] = RECORDED_PACKAGES) -> dict[str, str 
     return versions
 
 
+def lock_record(lock_file: Path = LOCK_FILE) -> dict[str, Any] | None:
+    """The lock file's path and SHA-256, and which locked packages are installed at another version.
+
+    Returns
+    -------
+    dict or None
+        ``{"path", "sha256", "differs"}``, ``differs`` listing ``"name locked X, installed Y"``
+        (``installed none`` when missing), so that a manifest says whether the run used the lock;
+        None when there is no lock file (e.g. the package installed outside the repository).
+    """
+    import re
+
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    if not lock_file.is_file():
+        return None
+    text = lock_file.read_text(encoding="utf-8")
+    locked = {canonicalize_name(m.group(1)): m.group(2)
+              for m in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, re.M)}
+    installed: dict[str, str] = {}
+    for dist in metadata.distributions():  # one scan: cheaper than a look-up per package
+        name = dist.metadata["Name"]
+        if name:
+            installed.setdefault(canonicalize_name(name), dist.version)
+
+    def same(a: str, b: str | None) -> bool:
+        try:
+            return b is not None and Version(a) == Version(b)
+        except InvalidVersion:
+            return a == b
+
+    differs = [f"{name} locked {version}, installed {installed.get(name) or 'none'}"
+               for name, version in sorted(locked.items()) if not same(version, installed.get(name))]
+    return {"path": _relative(lock_file), "sha256": sha256_file(lock_file), "differs": differs}
+
+
 def git_commit(repo: Path = paths.REPO_ROOT) -> dict[str, Any]:
     """The checked-out commit and whether the work tree has uncommitted changes.
 
@@ -210,6 +250,8 @@ def build_manifest(
     started_at: datetime,
     finished_at: datetime,
     numerics: str = "host",
+    stages: Sequence[tuple[str, float]] = (),
+    lock_file: Path = LOCK_FILE,
 ) -> dict[str, Any]:
     """Everything needed to say what produced a report.
 
@@ -227,14 +269,18 @@ def build_manifest(
         Wall-clock times of the run (UTC).
     numerics
         The arithmetic the kernels computed with ("portable" or "host", :mod:`analysis.core.numerics`).
+    stages
+        ``(name, seconds)`` of each timed step of the run, in order (notebooks, HTML export).
+    lock_file
+        The environment's lock file (:func:`lock_record`).
 
     Returns
     -------
     dict
         JSON-able manifest: cycle, config (path and sha256), input files with
         sha256 and size, parameters, seed, suppression threshold, package
-        versions, python and platform, git commit, notebooks with seconds,
-        start and end times.
+        versions, the lock file's sha256, python and platform, git commit,
+        notebooks with seconds, stages with seconds, start and end times.
     """
     inputs = []
     for item in config.inputs:
@@ -246,7 +292,7 @@ def build_manifest(
             "sha256": sha256_file(path) if path.is_file() else None,
             "bytes": path.stat().st_size if path.is_file() else None,
         })
-    extra_files = {"codebook": config.themes.codebook, "registry": config.themes.registry}
+    extra_files = {"codebook": config.themes.codebook, "theme_book": config.themes.book}
     for label, value in extra_files.items():
         if value is not None:
             path = paths.resolve(value)
@@ -265,6 +311,7 @@ def build_manifest(
         "seed": config.seed,
         "suppression_threshold": config.suppression_threshold,
         "packages": package_versions(),
+        "lock": lock_record(lock_file),
         "numerics": numerics,
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -273,6 +320,15 @@ def build_manifest(
             {"name": r.name, "source": _relative(r.source), "seconds": round(r.seconds, 1),
              "parameters": r.parameters} for r in runs
         ],
+        **manifest_times(stages, started_at, finished_at),
+    }
+
+
+def manifest_times(stages: Sequence[tuple[str, float]], started_at: datetime,
+                   finished_at: datetime) -> dict[str, Any]:
+    """The manifest's timing fields: ``stages`` (name, seconds), start, end and total seconds."""
+    return {
+        "stages": [{"name": name, "seconds": round(seconds, 1)} for name, seconds in stages],
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": finished_at.isoformat(timespec="seconds"),
         "seconds": round((finished_at - started_at).total_seconds(), 1),
@@ -322,8 +378,11 @@ def execute_notebook(
     parameters: dict[str, Any],
     kernel_name: str,
     cwd: Path,
+    progress_bar: bool = False,
 ) -> float:
     """Execute one notebook with papermill; return the seconds it took.
+
+    ``progress_bar`` shows papermill's bar of executed cells on stderr (cleared when done).
 
     Raises
     ------
@@ -339,7 +398,8 @@ def execute_notebook(
     try:
         papermill.execute_notebook(
             str(source), str(executed), parameters=parameters, kernel_name=kernel_name,
-            cwd=str(cwd), progress_bar=False, log_output=False, report_mode=False,
+            cwd=str(cwd), log_output=False, report_mode=False,
+            progress_bar={"desc": f"  {source.stem}", "leave": False, "file": sys.stderr} if progress_bar else False,
         )
     except PapermillExecutionError as exc:
         raise NotebookFailed(
@@ -371,14 +431,20 @@ def _swap_into_place(build_dir: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def progress_to_stderr(line: str) -> None:
+    """Print one progress line on stderr (stdout stays for what a command is asked to print)."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def run_cycle(
     config_path: Path,
     out_dir: Path | None = None,
     *,
     notebooks: Sequence[str] | None = None,
-    progress: Callable[[str], None] = print,
+    progress: Callable[[str], None] = progress_to_stderr,
     self_contained: bool = False,
     notebooks_dir: Path = paths.NOTEBOOKS_DIR,
+    progress_bar: bool | None = None,
 ) -> Path:
     """Run a whole cycle and publish its report.
 
@@ -392,12 +458,16 @@ def run_cycle(
         Run only these notebooks (stems, file names or paths); default every
         ``NN_*.ipynb`` in ``notebooks_dir``, in order.
     progress
-        Called with one line per step (``print`` by default).
+        Called with one line per step: a notebook starting, a notebook done with its
+        seconds, the HTML export with its seconds (stderr by default).
     self_contained
         Also write ``<cycle>-report.html``: one offline file with the summary
         and every reader section, for sending by e-mail.
     notebooks_dir
         Where the notebooks live (tests pass a temporary folder).
+    progress_bar
+        Papermill's bar of executed cells on stderr; None = when stderr is a terminal and
+        ``progress`` is the default.
 
     Returns
     -------
@@ -408,25 +478,23 @@ def run_cycle(
     ------
     ConfigError
         The configuration is invalid.
-    PreviousCycleNotBuilt
-        The cycle's review decisions need a previous cycle that has not been run here
-        (raised before any notebook runs; the message gives the command to run first).
+    ThemeBookError
+        The cycle's theme book is invalid (raised before any notebook runs).
     NotebookFailed
         A notebook raised; the message names the cell's error and where the
         failed notebook was kept. No report is published.
     """
     from analysis.core.config import load_config
     from analysis.report import build as report
-    from analysis.themes.preflight import check_previous_cycle_built
+    from analysis.themes.book import load_book
 
     config_path = paths.resolve(config_path)
     config = load_config(config_path)
     target = (Path(out_dir).resolve() if out_dir is not None else config.report_path())
     sources = discover_notebooks(notebooks_dir, notebooks)
-    # Before any notebook: the themes notebook applies committed review decisions, which may need the
-    # previous cycle's theme ids (a run chosen to leave the themes notebook out does not).
-    if notebooks is None or any(source.stem.endswith("_themes") for source in sources):
-        check_previous_cycle_built(config, config_path)
+    # Before any notebook: a broken theme book should stop the run in its first second, not after cleaning.
+    if config.themes.book is not None and (notebooks is None or any(s.stem.endswith("_themes") for s in sources)):
+        load_book(config.themes.book)
     target.parent.mkdir(parents=True, exist_ok=True)
     build_dir = target.parent / f".build-{config.cycle}-{secrets.token_hex(4)}"
     build_dir.mkdir()
@@ -439,29 +507,44 @@ def run_cycle(
         raise UserError(str(exc)) from None
     numerics = "portable" if kernel_env else "host"
 
+    if progress_bar is None:
+        progress_bar = progress is progress_to_stderr and sys.stderr.isatty()
     runs: list[NotebookRun] = []
+    stages: list[tuple[str, float]] = []
+
+    def write_manifest(manifest: dict[str, Any]) -> None:
+        (build_dir / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
     try:
         with _this_interpreter_kernel(kernel_env) as kernel_name:
             for number, source in enumerate(sources, start=1):
                 executed = build_dir / "notebooks" / source.name
                 # Every other parameter comes from the validated config (section ``notebooks``).
                 extra = config.notebook_parameters(source.stem)
+                progress(f"[{number}/{len(sources)}] {source.stem} ... started")
                 seconds = execute_notebook(
                     source, executed,
                     parameters={"config_path": str(config_path), "output_dir": str(build_dir), **extra},
-                    kernel_name=kernel_name, cwd=build_dir,
+                    kernel_name=kernel_name, cwd=build_dir, progress_bar=progress_bar,
                 )
                 _clean_executed_notebook(executed, build_dir, target)
                 runs.append(NotebookRun(source.stem, source, executed, seconds, extra))
+                stages.append((source.stem, seconds))
                 _relocate_results(build_dir, target)
                 progress(f"[{number}/{len(sources)}] {source.stem} ... done in {seconds:.1f} s")
         progress("Exporting HTML pages ...")
+        export_start = time.perf_counter()
         manifest = build_manifest(config, config_path, runs, output_dir=target, started_at=started_at,
-                                  finished_at=datetime.now(UTC), numerics=numerics)
-        (build_dir / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+                                  finished_at=datetime.now(UTC), numerics=numerics, stages=stages)
+        write_manifest(manifest)  # before the export too: kept for debugging if the export fails
         report.build_report(build_dir, config, manifest, self_contained=self_contained, final_dir=target)
         report.assert_offline(build_dir)
+        stages.append(("html_export", time.perf_counter() - export_start))
+        # The pages use the manifest's environment facts, never its times: updating these changes no page.
+        manifest.update(manifest_times(stages, started_at, datetime.now(UTC)))
+        write_manifest(manifest)
+        progress(f"HTML pages exported in {stages[-1][1]:.1f} s")
     except BaseException as exc:
         # Keep the build folder for debugging, clearly marked as unpublished.
         (build_dir / "RUN_FAILED.txt").write_text(

@@ -40,13 +40,16 @@ Speed
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.resources
 import importlib.util
+import io
 import os
+import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +72,8 @@ PRECISIONS = ("fp32", "bf16", "int8")
 AUTO_PRECISION = "auto"
 #: Unique new texts encoded (and written to the cache) per chunk: bounds memory and lost work.
 DEFAULT_CHUNK_SIZE = 4096
+#: Uncached texts from which :func:`embed_texts` shows a progress bar (fewer take seconds).
+PROGRESS_MIN_TEXTS = 300
 #: Weight files looked for, in order, in a sentence-transformers folder.
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
@@ -500,17 +505,21 @@ def embed_texts(
         # Longest first, so that any memory peak comes early, and each chunk holds similar lengths.
         lengths = np.fromiter((len(texts[first_row[i]]) for i in todo), dtype=np.int64, count=len(todo))
         todo = todo[np.argsort(-lengths, kind="stable")]
-        run = encode if encode is not None else (lambda batch: _encode_here(loaded, batch, batch_size))
-        for lo in range(0, len(todo), chunk_size):
-            part = todo[lo:lo + chunk_size]
-            new = np.asarray(run([texts[first_row[i]] for i in part]), dtype=np.float32)
-            if new.shape[0] != len(part):
-                raise RuntimeError(f"the encoder returned {new.shape[0]} vectors for {len(part)} texts")
-            if matrix is None:
-                matrix = np.empty((len(unique_keys), new.shape[1]), dtype=np.float32)
-            matrix[part] = new
-            if folder is not None:
-                index = _append_cache(folder, index, [unique_keys[i] for i in part], new)
+        with _progress(len(todo)) as tick:
+            # Encoding here ticks per batch; an external encoder (Dask) per chunk.
+            run = encode if encode is not None else (lambda batch: _encode_here(loaded, batch, batch_size, tick))
+            for lo in range(0, len(todo), chunk_size):
+                part = todo[lo:lo + chunk_size]
+                new = np.asarray(run([texts[first_row[i]] for i in part]), dtype=np.float32)
+                if new.shape[0] != len(part):
+                    raise RuntimeError(f"the encoder returned {new.shape[0]} vectors for {len(part)} texts")
+                if matrix is None:
+                    matrix = np.empty((len(unique_keys), new.shape[1]), dtype=np.float32)
+                matrix[part] = new
+                if folder is not None:
+                    index = _append_cache(folder, index, [unique_keys[i] for i in part], new)
+                if tick is not None and encode is not None:
+                    tick(len(part))
     if matrix is None:
         out = np.zeros((0, loaded.dimension), np.float32)
     else:
@@ -537,12 +546,40 @@ def count_uncached(texts: Sequence[str], model: LoadedModel, cache_dir: str | Pa
     return sum(1 for k in unique if k not in present)
 
 
-def _encode_here(loaded: LoadedModel, texts: list[str], batch_size: int) -> np.ndarray:
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A tqdm bar (comments/s, time left) for ``total`` texts on the process's real stderr; None if few.
+
+    Why not ``sys.stderr``: inside a Jupyter kernel it is captured into the notebook, which is
+    published. Its ``fileno()`` is then the kernel process's original stderr (the terminal of
+    ``python -m analysis run``), so the bar goes there and never into a notebook output.
+    """
+    if total < PROGRESS_MIN_TEXTS:
+        yield None
+        return
+    from tqdm import tqdm
+
+    try:
+        stream = open(sys.stderr.fileno(), "w", closefd=False, encoding="utf-8", errors="replace")
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        stream = None
+    try:
+        interactive = stream is not None and stream.isatty()
+        with tqdm(total=total, desc="Embedding", unit=" comments", file=stream or sys.__stderr__,
+                  mininterval=0.5 if interactive else 15.0, dynamic_ncols=interactive) as bar:
+            yield bar.update
+    finally:
+        if stream is not None:
+            stream.close()
+
+
+def _encode_here(loaded: LoadedModel, texts: list[str], batch_size: int,
+                 on_batch: Callable[[int], None] | None = None) -> np.ndarray:
     """Encode in this process: L2-normalised float32 rows, in the order given."""
     encoder = loaded.model
     _configure_torch(loaded.n_threads)
 
-    out = encode_fixed_shape(encoder, texts, batch_size=batch_size)
+    out = encode_fixed_shape(encoder, texts, batch_size=batch_size, on_batch=on_batch)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.where(norms > 0, norms, 1.0)
 
@@ -561,7 +598,8 @@ def bucket_length(n_tokens: int, max_length: int) -> int:
     return min(length, max_length)
 
 
-def encode_fixed_shape(encoder: Any, texts: list[str], *, batch_size: int) -> np.ndarray:
+def encode_fixed_shape(encoder: Any, texts: list[str], *, batch_size: int,
+                       on_batch: Callable[[int], None] | None = None) -> np.ndarray:
     """Encode so that a text's vector never depends on which other texts are encoded with it.
 
     Why not ``SentenceTransformer.encode``: it pads each batch to its longest text, and
@@ -600,6 +638,8 @@ def encode_fixed_shape(encoder: Any, texts: list[str], *, batch_size: int) -> np
                 if out is None:
                     out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
                 out[rows] = vectors
+                if on_batch is not None:
+                    on_batch(len(rows))  # progress only (see :func:`_progress`)
     return out if out is not None else np.zeros((0, 0), np.float32)
 
 

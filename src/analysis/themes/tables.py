@@ -94,7 +94,7 @@ def _theme_info(themes: pd.DataFrame) -> pd.DataFrame:
     t = themes.copy()
     t["theme_id"] = t["theme_id"].astype("int64")
     defaults = {"reviewed": False, "reviewer": pd.NA, "reviewed_on": pd.NA, "excluded": False,
-                "split_note": pd.NA, "merged_from": pd.NA, "status": pd.NA, "top_words": ""}
+                "split_note": pd.NA, "merged_from": pd.NA, "status": pd.NA, "top_words": "", "stance": pd.NA}
     for col, default in defaults.items():
         if col not in t.columns:
             t[col] = default
@@ -307,7 +307,7 @@ def _table_counts(frame: pd.DataFrame, info: pd.DataFrame, question_id: str, res
             "theme_id": int(tid), "label": t["label"] if t is not None else f"Theme {tid}",
             "key_words": t["key_words"] if t is not None else "", "n": int(n), "row_type": "theme",
             **{c: (t[c] if t is not None else pd.NA) for c in
-               ("reviewed", "reviewer", "reviewed_on", "split_note", "merged_from", "status")},
+               ("reviewed", "reviewer", "reviewed_on", "split_note", "merged_from", "status", "stance")},
         })
     rows.sort(key=lambda r: (-r["n"], r["theme_id"]))
     n_unassigned = int(kept.loc[kept["theme_id"] == vocab.OUTLIER_THEME_ID, respondent_column].nunique())
@@ -319,7 +319,7 @@ def _table_counts(frame: pd.DataFrame, info: pd.DataFrame, question_id: str, res
         rows.append({"theme_id": pd.NA, "label": EXCLUDED_ROW_LABEL, "key_words": "", "n": n_excluded,
                      "row_type": "excluded by reviewer", "reviewed": True})
     table = pd.DataFrame(rows, columns=["theme_id", "label", "key_words", "n", "reviewed", "reviewer", "reviewed_on",
-                                        "split_note", "merged_from", "status", "row_type"])
+                                        "split_note", "merged_from", "status", "stance", "row_type"])
     table["theme_id"] = table["theme_id"].astype("Int64")
     table["n"] = table["n"].astype("int64")
     table["reviewed"] = table["reviewed"].fillna(False).astype(bool)
@@ -415,8 +415,8 @@ def _table_publish(counts: pd.DataFrame, hidden: np.ndarray, base_hidden: bool, 
     table["band"] = table["pct"].astype(float).map(prevalence_band).where(table["row_type"] == "theme")
     table["suppressed"] = np.asarray(hidden, dtype=bool)
     columns = ["question_id", "theme_id", "label", "key_words", "n", "base", "pct", "ci_low", "ci_high",
-               "band", "reviewed", "reviewer", "reviewed_on", "split_note", "merged_from", "status", "row_type",
-               "suppressed"]
+               "band", "reviewed", "reviewer", "reviewed_on", "split_note", "merged_from", "status", "stance",
+               "row_type", "suppressed"]
     return table.loc[:, columns].reset_index(drop=True)
 
 
@@ -526,11 +526,15 @@ def select_quotes(themed: pd.DataFrame, *, threshold: int | DisclosureRule, max_
     sizes = cell_sizes(frame, [*present_scope, *cell_columns])
     in_theme = (frame["theme_id"] > 0) & ~_excluded(frame)
     theme_sizes = cell_sizes(frame.assign(_theme=frame["theme_id"].where(in_theme, -99)), [*present_scope, "_theme"])
+    # A passage of a document whose author did not agree to be quoted is counted, never quoted.
+    consent = (frame["consent_to_quote"].fillna(False).astype(bool) if "consent_to_quote" in frame.columns
+               else pd.Series(True, index=frame.index))
     eligible = (
         in_theme
         & frame["n_words"].between(min_words, max_words)
         & quote_allowed(theme_sizes, sizes, threshold)
         & frame["text"].notna()
+        & consent
     )
     candidates = frame[eligible]
     rows = []
@@ -566,8 +570,25 @@ def select_quotes(themed: pd.DataFrame, *, threshold: int | DisclosureRule, max_
         for rank, i in enumerate(picked, start=1):
             rows.append({"theme_id": int(tid), "rank": rank, "quote": str(order.at[i, "text"]),
                          "comment_id": order.at[i, "comment_id"], "question_id": order.at[i, "question_id"],
-                         "relevance": float(order.at[i, "_rel"])})
-    return pd.DataFrame(rows, columns=["theme_id", "rank", "quote", "comment_id", "question_id", "relevance"])
+                         "relevance": float(order.at[i, "_rel"]), "attribution": attribution(order.loc[i])})
+    return pd.DataFrame(rows, columns=["theme_id", "rank", "quote", "comment_id", "question_id", "relevance",
+                                       "attribution"])
+
+
+def attribution(row: pd.Series) -> str:
+    """Who said it, in words that cannot identify anyone: "carer, 2025" (respondent type and year).
+
+    Only fields that quote selection already checked against the threshold are used (the
+    respondent type is a cell column, the wave a scope column); borough, age and the like never.
+    """
+    parts = []
+    kind = row.get("respondent_type")
+    if isinstance(kind, str) and kind.strip():
+        parts.append(kind.strip().lower())
+    wave = row.get("wave")
+    if wave is not None and not pd.isna(wave) and int(wave) > 0:
+        parts.append(str(int(wave)))
+    return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- change over waves
@@ -974,6 +995,7 @@ def format_theme_table(table: pd.DataFrame) -> pd.DataFrame:
         "%": table["pct"].map(lambda v: "" if pd.isna(v) else f"{100 * v:.1f}%"),
         "95% CI": table.apply(ci, axis=1),
         "How many": table["band"].fillna("").astype(str),
+        "Stance": (table["stance"].fillna("").astype(str) if "stance" in table.columns else ""),
         "Reviewed": [
             "" if not bool(r.reviewed) or r.row_type != "theme" else
             "✓ " + " ".join(str(x) for x in (r.reviewer, r.reviewed_on) if not pd.isna(x))
@@ -983,6 +1005,7 @@ def format_theme_table(table: pd.DataFrame) -> pd.DataFrame:
             "; ".join(filter(None, [
                 f"merged from {r.merged_from}" if isinstance(r.merged_from, str) and r.merged_from else "",
                 "split requested" if isinstance(r.split_note, str) and r.split_note else "",
+                "new candidate, not yet reviewed" if getattr(r, "status", None) == "candidate" else "",
             ]))
             for r in table.itertuples()
         ],
@@ -990,20 +1013,41 @@ def format_theme_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def themes_output(themes: pd.DataFrame) -> pd.DataFrame:
-    """One row per reviewed theme, for ``themes.parquet`` (the report's actions section reads labels)."""
-    info = _theme_info(themes).reset_index()
-    cols = ["theme_id", "label", "auto_label", "key_words", "size", "status", "source", "reviewed", "reviewer",
-            "reviewed_on", "excluded", "split_requested", "split_note", "merged_from"]
-    for col in cols:
-        if col not in info.columns:
-            info[col] = pd.NA
-    out = info.loc[:, cols].copy()
-    for col in ("label", "auto_label", "key_words", "status", "source", "reviewer", "reviewed_on", "split_note",
-                "merged_from"):
+def book_output(book_table: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+    """One row per theme of the book and per candidate, for ``themes.parquet``.
+
+    The actions section reads it to follow actions through merges: ``status`` is the
+    book's (``active``, ``merged``, ``excluded``, ``retired``) or ``candidate``, and
+    ``merged_into`` the id a merged theme's answers count under.
+
+    Parameters
+    ----------
+    book_table
+        :func:`analysis.themes.book.themes_frame` of the book.
+    themes
+        The run's counted themes (:attr:`analysis.themes.pipeline.ThemedAnswers.themes`).
+    """
+    counted = themes.set_index("theme_id")
+    rows = book_table.rename(columns={"book_status": "status"}).copy()
+    candidates = themes[themes["status"] == "candidate"].copy()
+    rows = pd.concat([rows, candidates.loc[:, [c for c in rows.columns if c in candidates.columns]]],
+                     ignore_index=True)
+    rows["merged_into"] = rows["merged_into"].astype("Int64")
+    words = counted["top_words"] if "top_words" in counted else pd.Series(dtype=object)
+    rows["key_words"] = rows["theme_id"].map(lambda t: _key_words(words.get(t, []))).astype("string")
+    rows["size"] = rows["theme_id"].map(counted["size"]).fillna(0).astype("int64")
+    rows["merged_from"] = rows["theme_id"].map(counted.get("merged_from", pd.Series(dtype="string"))).astype("string")
+    rows["auto_label"] = rows["label"]
+    rows["reviewed"] = rows["reviewer"].notna()
+    rows["excluded"] = rows["status"].eq("excluded").fillna(False).astype(bool)
+    rows["split_requested"] = rows["split_note"].notna()
+    cols = ["theme_id", "label", "auto_label", "description", "stance", "key_words", "size", "status", "merged_into",
+            "source", "first_seen", "reviewed", "reviewer", "reviewed_on", "excluded", "split_requested", "split_note",
+            "merged_from"]
+    out = rows.loc[:, cols].copy()
+    for col in ("label", "auto_label", "description", "stance", "status", "source", "first_seen", "reviewer",
+                "reviewed_on", "split_note"):
         out[col] = out[col].astype("string")
-    for col in ("reviewed", "excluded", "split_requested"):
-        out[col] = out[col].fillna(False).astype(bool)
     return out.sort_values("theme_id").reset_index(drop=True)
 
 
@@ -1135,3 +1179,92 @@ def quote_markdown(text: str) -> str:
 
     escaped = html.escape(" ".join(str(text).split()), quote=False)
     return re.sub(r"([\\`*_#\[\]|])", r"\\\1", escaped)
+
+
+# --------------------------------------------------------------------------- documents by channel
+#: How a share of a channel's documents is said when the channel has fewer documents than the threshold.
+CHANNEL_BANDS: tuple[tuple[float, str], ...] = ((2 / 3, "most"), (1 / 3, "some"), (0.0, "a few"))
+
+
+def _channel_words(k: int, n: int, channel: str) -> str:
+    if k == 0:
+        return f"no {channel}"
+    share = k / n
+    word = next(label for bound, label in CHANNEL_BANDS if share >= bound and (bound > 0 or k > 0))
+    return f"{word} {channel}"
+
+
+def channel_table(themed: pd.DataFrame, themes: pd.DataFrame, *, document_question: str,
+                  survey_questions: Sequence[str], threshold: int | DisclosureRule,
+                  channel_column: str = "channel", document_column: str = "document_id",
+                  respondent_column: str = "respondent_id") -> pd.DataFrame:
+    """Each theme by source: how many documents of each channel raise it, and the survey share.
+
+    Documents (interview notes, written submissions, event notes) are counted as documents,
+    one per document however many of its passages raise the theme. A channel with at least
+    the threshold of documents shows counts ("12 of 15 interviews"), hidden like any count of
+    people when under the threshold; a smaller channel shows words only ("most interviews":
+    at least two thirds, "some": at least a third, "a few": fewer, "no"), so that no count
+    under the threshold is published. The survey column is the share of survey respondents
+    with a substantive answer to any of ``survey_questions`` (latest wave of each) who raised
+    the theme, hidden under the threshold.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``theme_id, label``, one text column per channel, ``survey_pct`` (0..1, NA when hidden),
+        ``survey_n`` (Int64), ordered by the number of documents raising the theme.
+    """
+    rule = as_rule(threshold)
+    info = _theme_info(themes)
+    docs = themed[(themed["question_id"] == document_question) & (themed["theme_id"] > 0) & ~_excluded(themed)]
+    all_docs = themed[themed["question_id"] == document_question]
+    survey = themed[themed["question_id"].isin(list(survey_questions))]
+    survey = survey[survey["wave"] == survey.groupby("question_id")["wave"].transform("max")]
+    survey_sub = _substantive(survey)
+    base = survey_sub[respondent_column].nunique()
+    ids = sorted(set(docs["theme_id"].astype(int)))
+    totals = all_docs.groupby(channel_column)[document_column].nunique()
+    rows = []
+    for tid in ids:
+        if tid not in info.index or bool(info.at[tid, "excluded"]):
+            continue
+        row: dict[str, Any] = {"theme_id": tid, "label": str(info.at[tid, "label"])}
+        raised = docs[docs["theme_id"] == tid].groupby(channel_column)[document_column].nunique()
+        order_key = 0
+        for channel, n in totals.items():
+            k = int(raised.get(channel, 0))
+            order_key += k
+            name = str(channel).lower() + ("s" if not str(channel).lower().endswith("s") else "")
+            if n >= rule.threshold:
+                shown = f"{k} of {n} {name}" if (k == 0 or k >= rule.threshold) else f"fewer than {rule.threshold} of {n} {name}"
+            else:
+                shown = _channel_words(k, int(n), name)
+            row[str(channel)] = shown
+        n_survey = int(survey_sub.loc[survey_sub["theme_id"] == tid, respondent_column].nunique())
+        hidden = n_survey < rule.threshold or base < rule.threshold
+        row["survey_n"] = pd.NA if hidden else n_survey
+        row["survey_pct"] = pd.NA if hidden else n_survey / base
+        row["_order"] = order_key
+        rows.append(row)
+    columns = ["theme_id", "label", *[str(c) for c in totals.index], "survey_n", "survey_pct"]
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return pd.DataFrame(columns=columns)
+    out = out.sort_values(["_order", "theme_id"], ascending=[False, True]).drop(columns="_order")
+    out["survey_n"] = out["survey_n"].astype("Int64")
+    out["survey_pct"] = out["survey_pct"].astype("Float64")
+    return out.loc[:, columns].reset_index(drop=True)
+
+
+def channel_sentences(table: pd.DataFrame, *, max_themes: int = 5) -> list[str]:
+    """Plain sentences for the leading document themes: "'Out-of-hours support' was raised in most interviews ..."."""
+    out = []
+    channels = [c for c in table.columns if c not in ("theme_id", "label", "survey_n", "survey_pct")]
+    for r in table.head(max_themes).itertuples(index=False):
+        values = dict(zip(table.columns, r, strict=True))
+        parts = [str(values[c]) for c in channels if not str(values[c]).startswith("no ")]
+        survey = ("" if pd.isna(values["survey_pct"]) else
+                  f", and by {100 * float(values['survey_pct']):.0f}% of survey respondents")
+        out.append(f"'{values['label']}' was raised in {', '.join(parts) or 'no document'}{survey}.")
+    return out
