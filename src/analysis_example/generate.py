@@ -1,5 +1,9 @@
 """Deterministic synthetic example data for the toolkit (no real person appears in it).
 
+Longer than 500 lines: the synthetic example's generator (not part of the runtime package): every
+planted effect, theme, mess and identifier with its ground truth, kept together so the ground truth
+cannot drift from what is planted.
+
 ``make_example`` writes the raw files that ``config/example.yaml`` reads, in the
 shapes real NHS involvement and engagement teams hold them: three exports of an
 annual involvement survey from three survey systems (cp1252 CSV with numeric

@@ -1,4 +1,9 @@
-"""Change over time, step 5: plain-English sentences and reader tables from the results."""
+"""Change over time, step 5: plain-English sentences and reader tables from the results.
+
+Longer than 500 lines: every plain-English sentence about change is written here from one verdict
+procedure, so that no sentence can contradict its interval; keeping the wording rules together is
+the point.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """Qualitative documents as a data source: interviews, written submissions, letters, e-mails, event notes.
 
+Longer than 500 lines: one reader per document format (txt/md, docx, pdf, eml) with the quirks each
+needs (tables and headings, missing text layers, quoted reply chains), plus passage splitting and
+the index checks, behind one entry point.
+
 A ``documents`` input is an index CSV (one row per document: id, file, channel,
 date, borough, respondent type, consent to quote) beside a folder of ``.txt``,
 ``.md``, ``.docx``, ``.pdf`` and ``.eml`` files, named relative to the index's

@@ -1,5 +1,9 @@
 """The cleaning stage: raw exports in, validated and de-identified processed tables out.
 
+Longer than 500 lines: reading, validating, standardising, de-identifying and reconciling every
+input kind is one pipeline whose ledger must account for every row; the per-step logic lives in
+standardise, documents and deidentify.
+
 Nothing is lost. Every raw row ends as kept, rejected (with a reason in the
 ledger) or removed as a duplicate (recorded with the row it duplicated), and
 :func:`reconcile` stops the run when ``rows read != kept + rejected +

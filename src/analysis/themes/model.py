@@ -1,5 +1,9 @@
 """Reproducible BERTopic themes for open-text answers.
 
+Longer than 500 lines: one BERTopic fit and everything it needs to be reproducible (exact-kNN UMAP,
+scaled HDBSCAN settings, outlier reduction, placement of unsampled and very short answers, codebook
+guidance) is one unit; splitting it would scatter the settings a fit records about itself.
+
 Public API
 ----------
 - :func:`prepare_comments` flags non-answers and very short answers (``model_input``).

@@ -1,5 +1,10 @@
 """What readers get from the themes: tables, plain words, quotes, change and figures.
 
+Longer than 500 lines: a question's theme, by-group and by-wave tables are suppressed together as
+one system of cells, and the table builders, their cell bookkeeping and the reader-facing formatting
+of the same tables read best side by side (figures, ground-truth scoring and the channel table are
+in their own modules).
+
 Every percentage here is "respondents raising the theme" out of **respondents
 who gave a substantive answer to that question** (non-answers such as
 "nothing" and very short answers are reported separately, not in the base;
@@ -736,175 +741,6 @@ def change_sentences(change: pd.DataFrame, *, alpha: float = 0.05) -> list[str]:
     return out
 
 
-# --------------------------------------------------------------------------- figures
-def plot_theme_sizes(table: pd.DataFrame, *, title: str | None = None, max_themes: int = 15) -> Any:
-    """Horizontal bar chart of the share raising each theme, with Wilson 95% intervals."""
-    import matplotlib.pyplot as plt
-
-    from analysis.present.figures import PALETTE
-
-    t = table[(table["row_type"] == "theme") & ~table["suppressed"]].head(max_themes).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(t), 2) + 1.2))
-    labels = [f"{lab}{' ✓' if rev else ''}" for lab, rev in zip(t["label"], t["reviewed"], strict=True)]
-    pct = t["pct"].astype(float).to_numpy() * 100
-    err = np.vstack([pct - t["ci_low"].astype(float).to_numpy() * 100,
-                     t["ci_high"].astype(float).to_numpy() * 100 - pct])
-    ax.barh(labels, pct, xerr=err if len(t) else None, color=PALETTE[0], ecolor="#425563", capsize=3)
-    ax.set_xlabel("% of respondents who gave a substantive answer (95% CI)")
-    ax.set_xlim(0, max(100 * float(t["ci_high"].max()) * 1.1 if len(t) else 10, 10))
-    if title:
-        ax.set_title(title, loc="left")
-    ax.spines[["top", "right"]].set_visible(False)
-    # Headroom for the suptitle that analysis.present.figures.show_figure adds.
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
-    return fig
-
-
-def alt_theme_sizes(table: pd.DataFrame, question_label: str) -> str:
-    """Alt text for :func:`plot_theme_sizes`."""
-    t = table[(table["row_type"] == "theme") & ~table["suppressed"]]
-    if t.empty:
-        return f"Bar chart of themes in answers to '{question_label}': no themes could be shown."
-    top = "; ".join(f"{r.label} {_pct(r.pct)}" for r in t.head(5).itertuples())
-    return (f"Bar chart of the share of respondents raising each theme in answers to '{question_label}' "
-            f"(base {int(t['base'].iloc[0])}), largest first: {top}.")
-
-
-def plot_group_heatmap(by_group: pd.DataFrame, *, title: str | None = None, max_themes: int = 12) -> Any:
-    """Theme x group heatmap of percentages, drawn from the suppressed table only.
-
-    Each group is labelled with its (published) base, so no percentage appears without one;
-    hidden cells are hatched and hidden groups marked with an asterisk.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    order = (by_group[~by_group["suppressed"]].groupby("label")["n"].sum().sort_values(ascending=False)
-             .head(max_themes).index)
-    matrix = group_heatmap_matrix(by_group).reindex(index=list(order))
-    suppressed_groups = set(suppressed_groups_of(by_group))
-    bases = by_group.groupby("group")["base"].first()
-    fig, ax = plt.subplots(figsize=(1.0 * max(matrix.shape[1], 3) + 4, 0.45 * max(matrix.shape[0], 2) + 2))
-    data = np.ma.masked_invalid(matrix.to_numpy() * 100)
-    image = ax.imshow(data, aspect="auto", cmap="Blues", vmin=0, vmax=max(float(np.nanmax(data)) if data.count() else 1, 1))
-    for j in range(matrix.shape[1]):
-        for i in range(matrix.shape[0]):
-            if np.isnan(matrix.iat[i, j]):
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#AEB7BD",
-                                       linewidth=0))
-    for i in range(matrix.shape[0]):
-        for j in range(matrix.shape[1]):
-            value = matrix.iat[i, j]
-            if not np.isnan(value):
-                ax.text(j, i, f"{100 * value:.0f}", ha="center", va="center", fontsize=8,
-                        color="white" if 100 * value > 0.6 * float(np.nanmax(data)) else "black")
-    ax.set_xticks(range(matrix.shape[1]), [f"{c} *" if c in suppressed_groups or pd.isna(bases.get(c))
-                                          else f"{c} (n={int(bases[c])})" for c in matrix.columns],
-                  rotation=40, ha="right")
-    ax.set_yticks(range(matrix.shape[0]), list(matrix.index))
-    fig.colorbar(image, ax=ax, label="% of group's respondents")
-    if np.isnan(matrix.to_numpy()).any():
-        fig.text(0.01, 0.005, "Hatched: not shown, to protect small numbers of people (* whole group).",
-                 fontsize=8)
-    if title:
-        ax.set_title(title, loc="left")
-    # Headroom for the suptitle that analysis.present.figures.show_figure adds.
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
-    return fig
-
-
-def alt_group_heatmap(by_group: pd.DataFrame, question_label: str, group_name: str) -> str:
-    """Alt text for :func:`plot_group_heatmap`."""
-    shown = by_group[~by_group["suppressed"]]
-    hidden = suppressed_groups_of(by_group)
-    text = (f"Heatmap of the share of respondents raising each theme in answers to '{question_label}', "
-            f"by {group_name}: {by_group.loc[by_group['base'].notna(), 'group'].nunique()} groups shown, "
-            f"{int(by_group['suppressed'].sum())} cells hidden to protect small numbers.")
-    if len(shown):
-        top = shown.sort_values("pct", ascending=False).iloc[0]
-        text += f" Highest cell: {top['label']} among {top['group']} ({_pct(top['pct'])})."
-    if hidden:
-        text += f" Suppressed (too few respondents): {', '.join(map(str, hidden))}."
-    return text
-
-
-def plot_theme_trends(trend: pd.DataFrame, *, title: str | None = None, max_themes: int = 5) -> Any:
-    """Line chart of the largest themes' prevalence by wave, with Wilson 95% bands."""
-    import matplotlib.pyplot as plt
-
-    from analysis.present.figures import PALETTE
-
-    shown = trend[~trend["suppressed"]]
-    top = shown.groupby("theme_id")["n"].sum().sort_values(ascending=False).head(max_themes).index
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for colour, tid in zip(PALETTE, top, strict=False):
-        t = shown[shown["theme_id"] == tid].sort_values("wave")
-        waves = t["wave"].astype(int).to_numpy()
-        ax.plot(waves, t["pct"].astype(float) * 100, marker="o", color=colour, label=str(t["label"].iloc[0]))
-        ax.fill_between(waves, t["ci_low"].astype(float) * 100, t["ci_high"].astype(float) * 100,
-                        color=colour, alpha=0.08, linewidth=0)
-    ax.set_ylabel("% of respondents (95% CI)")
-    ax.set_xlabel("Wave")
-    ax.set_xticks(sorted(shown["wave"].dropna().astype(int).unique()))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    if title:
-        ax.set_title(title, loc="left")
-    # Headroom for the suptitle that analysis.present.figures.show_figure adds.
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
-    return fig
-
-
-def alt_theme_trends(trend: pd.DataFrame, question_label: str) -> str:
-    """Alt text for :func:`plot_theme_trends`."""
-    shown = trend[~trend["suppressed"]]
-    waves = sorted(shown["wave"].dropna().astype(int).unique())
-    if not waves:
-        return f"Line chart of theme prevalence by wave for '{question_label}': no wave could be shown."
-    return (f"Line chart of the share of respondents raising the largest themes in answers to "
-            f"'{question_label}', waves {waves[0]} to {waves[-1]}, with 95% confidence bands.")
-
-
-def document_map_html(coords: np.ndarray, themed: pd.DataFrame, themes: pd.DataFrame, *,
-                      threshold: int | DisclosureRule, title: str) -> str | None:
-    """An offline interactive map of comments (plotly, script embedded, no CDN).
-
-    Only comments whose respondent cell (question, wave, respondent type, borough) holds at
-    least ``threshold`` respondents are drawn, and hover text shows the theme only, never the
-    comment, so the map publishes nothing a table would not.
-
-    Returns
-    -------
-    str or None
-        A self-contained HTML fragment, or None when nothing may be shown.
-    """
-    import plotly.express as px
-
-    frame = themed.reset_index(drop=True)
-    cells = [c for c in ("question_id", "wave", "respondent_type", "borough") if c in frame.columns]
-    keep = (cell_sizes(frame, cells) >= as_rule(threshold).quote_threshold) & (frame["theme_id"] > 0) & ~_excluded(frame)
-    if not keep.any():
-        return None
-    labels = _theme_info(themes)["label"]
-    plot = pd.DataFrame({"x": coords[keep.to_numpy(), 0], "y": coords[keep.to_numpy(), 1],
-                         "theme": frame.loc[keep, "theme_id"].map(labels).astype(str).to_numpy(),
-                         "question": frame.loc[keep, "question_id"].astype(str).to_numpy()})
-    fig = px.scatter(plot, x="x", y="y", color="theme", hover_data={"x": False, "y": False, "question": True},
-                     title=title, opacity=0.6)
-    fig.update_layout(xaxis_visible=False, yaxis_visible=False, legend_title_text="Theme", height=550)
-    return fig.to_html(include_plotlyjs="inline", full_html=False)
-
-
-def suppressed_groups_of(by_group: pd.DataFrame) -> list[str]:
-    """Groups whose base is hidden (every number of the group suppressed)."""
-    return sorted(set(by_group.loc[by_group["base"].isna(), "group"].astype(str)))
-
-
-def suppressed_groups(by_group: pd.DataFrame) -> list[str]:
-    """Groups whose numbers were all suppressed (their base is hidden) in a :func:`theme_by_group` table."""
-    return suppressed_groups_of(by_group)
-
-
 # --------------------------------------------------------------------------- outputs
 def outlier_share(themed: pd.DataFrame, *, question_id: str) -> float:
     """Share of a question's substantive answers the model left unassigned (-1)."""
@@ -1051,128 +887,6 @@ def book_output(book_table: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("theme_id").reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------- ground truth (example)
-def ground_truth_labels(themed: pd.DataFrame, respondents: pd.DataFrame, truth: pd.DataFrame,
-                        file_of_input: dict[str, str]) -> pd.Series:
-    """The planted theme of each comment, where a generator's ground truth is available.
-
-    Joins comments to the ground truth through the respondent's source file and row
-    (``respondents.source_file`` is the config input name; ``truth.file`` the file name).
-
-    Parameters
-    ----------
-    themed
-        Comments with ``respondent_id`` and ``question_id``.
-    respondents
-        ``respondents.parquet``: ``respondent_id, source_file, source_row``.
-    truth
-        ``ground_truth_themes.csv``: ``file, row, question_id, theme_id`` (and ``row_status``).
-    file_of_input
-        Config input name -> file name (``{f.name: Path(f.path).name for f in config.inputs}``).
-
-    Returns
-    -------
-    pd.Series
-        Planted theme id (Int64; NA where the comment has no ground truth), same index as ``themed``.
-    """
-    if "row_status" in truth.columns:
-        truth = truth[truth["row_status"] == "kept"]
-    where = respondents.loc[:, ["respondent_id", "source_file", "source_row"]].copy()
-    where["file"] = where["source_file"].map(file_of_input)
-    keyed = truth.loc[:, ["file", "row", "question_id", "theme_id"]].drop_duplicates(["file", "row", "question_id"])
-    joined = (themed.loc[:, ["respondent_id", "question_id"]].reset_index()
-              .merge(where, on="respondent_id", how="left")
-              .merge(keyed, left_on=["file", "source_row", "question_id"], right_on=["file", "row", "question_id"],
-                     how="left"))
-    return pd.Series(joined["theme_id"].astype("Int64").to_numpy(), index=themed.index, name="true_theme_id")
-
-
-def codebook_recovery(themed: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
-    """Per planted theme: how many of its substantive comments the pipeline put under the same id.
-
-    Returns
-    -------
-    pd.DataFrame
-        ``true_theme_id, n`` (substantive comments with that planted theme), ``recovered``
-        (placed in the theme with the same id), ``recall``, and ``precision`` (share of the
-        comments the pipeline gave that id that carry it in the ground truth).
-    """
-    frame = pd.DataFrame({"truth": truth.astype("Int64"), "theme": themed["theme_id"].astype("int64")})
-    frame = frame[frame["truth"].notna() & (frame["truth"] > 0) & (frame["theme"] != vocab.NON_ANSWER_THEME_ID)]
-    rows = []
-    for tid, group in frame.groupby("truth"):
-        given = frame[frame["theme"] == int(tid)]
-        hit = int((group["theme"] == int(tid)).sum())
-        rows.append({"true_theme_id": int(tid), "n": len(group), "recovered": hit,
-                     "recall": hit / len(group) if len(group) else np.nan,
-                     "precision": float((given["truth"] == int(tid)).mean()) if len(given) else np.nan})
-    return pd.DataFrame(rows, columns=["true_theme_id", "n", "recovered", "recall", "precision"])
-
-
-def quality_sentences(quality: dict[str, Any]) -> list[str]:
-    """Plain-English bullet points for the quality figures recorded by notebook 02.
-
-    Parameters
-    ----------
-    quality
-        ``outlier_share, diversity, coherence_npmi`` (from
-        :func:`analysis.themes.quality.quality_summary`), optionally ``stability``
-        (``second_seed, ari, nmi``) and ``ground_truth`` (``nmi, ari, n, codebook_recall,
-        non_answer_agreement``).
-    """
-    q = quality
-    lines = [
-        f"- **Unassigned (outliers):** {100 * q['outlier_share']:.0f}% of modelled answers could not be placed "
-        "in a theme.",
-        f"- **Diversity:** {q['diversity']:.2f} (share of distinct words among the themes' top ten; "
-        "1 = no overlap between themes).",
-        f"- **Coherence (NPMI):** {q['coherence_npmi']:.2f} (from -1, key words never used in the same answer, "
-        "through 0, independent, to 1, always together).",
-    ]
-    if "stability" in q:
-        s = q["stability"]
-        lines.append(f"- **Stability:** refitting with seed {s['second_seed']} gives an adjusted Rand index of "
-                     f"{s['ari']:.2f} and an NMI of {s['nmi']:.2f} against this fit (1 = identical themes).")
-    if "ground_truth" in q:
-        g = q["ground_truth"]
-        lines.append(f"- **Against the example's planted themes:** NMI {g['nmi']:.2f}, ARI {g['ari']:.2f} over "
-                     f"{g['n']} answers; {100 * g['codebook_recall']:.0f}% of answers were placed under their "
-                     f"planted codebook theme, and "
-                     f"non-answers were recognised in {100 * g['non_answer_agreement']:.0f}% of cases.")
-    return lines
-
-
-def ground_truth_scores(themed: pd.DataFrame, truth: pd.Series) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Agreement of the reviewed themes with planted (ground-truth) themes.
-
-    Parameters
-    ----------
-    themed
-        Comments with ``theme_id`` after review.
-    truth
-        Planted theme per comment (:func:`ground_truth_labels`; -2 = planted non-answer).
-
-    Returns
-    -------
-    (scores, recovery)
-        ``scores``: ``nmi, ari, n`` over comments that are substantive in both (from
-        :func:`analysis.themes.quality.agreement`), ``non_answer_agreement`` (share of comments
-        with ground truth whose non-answer status matches) and ``codebook_recall`` (share of
-        planted-theme comments placed under the same id); ``recovery``: :func:`codebook_recovery`.
-    """
-    from analysis.themes.quality import agreement
-
-    known = truth.notna()
-    scored = known & (truth != vocab.NON_ANSWER_THEME_ID) & (themed["theme_id"] != vocab.NON_ANSWER_THEME_ID)
-    scores: dict[str, Any] = dict(agreement(themed.loc[scored, "theme_id"], truth[scored].astype(str)))
-    same = (themed["theme_id"] == vocab.NON_ANSWER_THEME_ID) == (truth == vocab.NON_ANSWER_THEME_ID)
-    scores["non_answer_agreement"] = float(same[known].mean()) if known.any() else float("nan")
-    recovery = codebook_recovery(themed, truth)
-    total = recovery["n"].sum()
-    scores["codebook_recall"] = float(recovery["recovered"].sum() / total) if total else float("nan")
-    return scores, recovery
-
-
 def quote_markdown(text: str) -> str:
     """A quote made safe to show as Markdown: HTML escaped, Markdown markup characters escaped."""
     import html
@@ -1181,90 +895,24 @@ def quote_markdown(text: str) -> str:
     return re.sub(r"([\\`*_#\[\]|])", r"\\\1", escaped)
 
 
-# --------------------------------------------------------------------------- documents by channel
-#: How a share of a channel's documents is said when the channel has fewer documents than the threshold.
-CHANNEL_BANDS: tuple[tuple[float, str], ...] = ((2 / 3, "most"), (1 / 3, "some"), (0.0, "a few"))
-
-
-def _channel_words(k: int, n: int, channel: str) -> str:
-    if k == 0:
-        return f"no {channel}"
-    share = k / n
-    word = next(label for bound, label in CHANNEL_BANDS if share >= bound and (bound > 0 or k > 0))
-    return f"{word} {channel}"
-
-
-def channel_table(themed: pd.DataFrame, themes: pd.DataFrame, *, document_question: str,
-                  survey_questions: Sequence[str], threshold: int | DisclosureRule,
-                  channel_column: str = "channel", document_column: str = "document_id",
-                  respondent_column: str = "respondent_id") -> pd.DataFrame:
-    """Each theme by source: how many documents of each channel raise it, and the survey share.
-
-    Documents (interview notes, written submissions, event notes) are counted as documents,
-    one per document however many of its passages raise the theme. A channel with at least
-    the threshold of documents shows counts ("12 of 15 interviews"), hidden like any count of
-    people when under the threshold; a smaller channel shows words only ("most interviews":
-    at least two thirds, "some": at least a third, "a few": fewer, "no"), so that no count
-    under the threshold is published. The survey column is the share of survey respondents
-    with a substantive answer to any of ``survey_questions`` (latest wave of each) who raised
-    the theme, hidden under the threshold.
-
-    Returns
-    -------
-    pd.DataFrame
-        ``theme_id, label``, one text column per channel, ``survey_pct`` (0..1, NA when hidden),
-        ``survey_n`` (Int64), ordered by the number of documents raising the theme.
-    """
-    rule = as_rule(threshold)
-    info = _theme_info(themes)
-    docs = themed[(themed["question_id"] == document_question) & (themed["theme_id"] > 0) & ~_excluded(themed)]
-    all_docs = themed[themed["question_id"] == document_question]
-    survey = themed[themed["question_id"].isin(list(survey_questions))]
-    survey = survey[survey["wave"] == survey.groupby("question_id")["wave"].transform("max")]
-    survey_sub = _substantive(survey)
-    base = survey_sub[respondent_column].nunique()
-    ids = sorted(set(docs["theme_id"].astype(int)))
-    totals = all_docs.groupby(channel_column)[document_column].nunique()
-    rows = []
-    for tid in ids:
-        if tid not in info.index or bool(info.at[tid, "excluded"]):
-            continue
-        row: dict[str, Any] = {"theme_id": tid, "label": str(info.at[tid, "label"])}
-        raised = docs[docs["theme_id"] == tid].groupby(channel_column)[document_column].nunique()
-        order_key = 0
-        for channel, n in totals.items():
-            k = int(raised.get(channel, 0))
-            order_key += k
-            name = str(channel).lower() + ("s" if not str(channel).lower().endswith("s") else "")
-            if n >= rule.threshold:
-                shown = f"{k} of {n} {name}" if (k == 0 or k >= rule.threshold) else f"fewer than {rule.threshold} of {n} {name}"
-            else:
-                shown = _channel_words(k, int(n), name)
-            row[str(channel)] = shown
-        n_survey = int(survey_sub.loc[survey_sub["theme_id"] == tid, respondent_column].nunique())
-        hidden = n_survey < rule.threshold or base < rule.threshold
-        row["survey_n"] = pd.NA if hidden else n_survey
-        row["survey_pct"] = pd.NA if hidden else n_survey / base
-        row["_order"] = order_key
-        rows.append(row)
-    columns = ["theme_id", "label", *[str(c) for c in totals.index], "survey_n", "survey_pct"]
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return pd.DataFrame(columns=columns)
-    out = out.sort_values(["_order", "theme_id"], ascending=[False, True]).drop(columns="_order")
-    out["survey_n"] = out["survey_n"].astype("Int64")
-    out["survey_pct"] = out["survey_pct"].astype("Float64")
-    return out.loc[:, columns].reset_index(drop=True)
-
-
-def channel_sentences(table: pd.DataFrame, *, max_themes: int = 5) -> list[str]:
-    """Plain sentences for the leading document themes: "'Out-of-hours support' was raised in most interviews ..."."""
-    out = []
-    channels = [c for c in table.columns if c not in ("theme_id", "label", "survey_n", "survey_pct")]
-    for r in table.head(max_themes).itertuples(index=False):
-        values = dict(zip(table.columns, r, strict=True))
-        parts = [str(values[c]) for c in channels if not str(values[c]).startswith("no ")]
-        survey = ("" if pd.isna(values["survey_pct"]) else
-                  f", and by {100 * float(values['survey_pct']):.0f}% of survey respondents")
-        out.append(f"'{values['label']}' was raised in {', '.join(parts) or 'no document'}{survey}.")
-    return out
+# Figures, ground-truth scoring and the channel table live in their own modules; they are re-exported
+# here (imported last, after everything they use from this module is defined) so that notebooks keep
+# one short name for the theme tables' whole reader surface (``from analysis.themes import tables as tt``).
+from analysis.themes.channels import CHANNEL_BANDS, channel_sentences, channel_table  # noqa: E402, F401
+from analysis.themes.theme_figures import (  # noqa: E402, F401
+    alt_group_heatmap,
+    alt_theme_sizes,
+    alt_theme_trends,
+    document_map_html,
+    plot_group_heatmap,
+    plot_theme_sizes,
+    plot_theme_trends,
+    suppressed_groups,
+    suppressed_groups_of,
+)
+from analysis.themes.truth import (  # noqa: E402, F401
+    codebook_recovery,
+    ground_truth_labels,
+    ground_truth_scores,
+    quality_sentences,
+)
