@@ -179,3 +179,31 @@ def test_summary_page_reads_like_a_report_and_compares_cycles(example_run) -> No
     assert "Real improvements" in index and "example-2024" in index
     assert "<script src=\"http" not in index and "cdn." not in index
     assert 'lang="en-GB"' in index
+
+
+def test_attack_on_the_example_report_recovers_nothing(example_run) -> None:
+    """The example's processed tables, as this session's run wrote them: reach tables and every theme table."""
+    from analysis.reach import representation as reach
+    from analysis.themes import tables as tt
+    from tests.present.test_disclosure import NOTHING_HIDDEN, T, _attack, _reach_cells, _theme_cells
+
+    folder = example_run["processed"]
+    names = ("respondents", "population", "comments", "theme_assignments", "themes")
+    data = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names}
+    r = data["respondents"]
+    resp = r[(r["dataset"] == "engagement_survey") & (r["wave"] == r["wave"].max())].drop_duplicates("respondent_id")
+    published, sums = _reach_cells(reach.reach_tables(resp, data["population"], threshold=T, ratio_threshold=0.8),
+                                   len(resp))
+    truth, _ = _reach_cells(reach.reach_tables(resp, data["population"], threshold=NOTHING_HIDDEN,
+                                               ratio_threshold=0.8), len(resp))
+    assert _attack(published, truth, sums, T) == []
+    themed = data["comments"].merge(data["theme_assignments"][["comment_id", "theme_id", "excluded"]], on="comment_id")
+    for q, frame in themed.groupby("question_id"):
+        latest = frame[frame["wave"] == frame["wave"].max()]
+        if latest["wave"].iloc[0] != 2025:
+            continue  # the attacker's by-wave sums use the 2025 wave as the latest
+        tables = tt.theme_tables(latest, data["themes"], question_id=q, threshold=T, themed=frame)
+        truth, _ = _theme_cells(tt.theme_tables(latest, data["themes"], question_id=q, threshold=NOTHING_HIDDEN,
+                                                themed=frame))
+        published, sums = _theme_cells(tables)
+        assert _attack(published, truth, sums, T) == [], q

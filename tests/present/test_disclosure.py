@@ -475,32 +475,3 @@ def test_cleaning_summary_by_wave_and_group_has_secondary_suppression():
     assert out.loc[[(2024, "Carer"), (2024, "Patient")], "suppressed"].all()
     assert out.loc[(2024, "Staff"), "respondents"] == 30
     assert not out.loc[2025, "suppressed"].any()
-
-
-@pytest.mark.slow
-def test_attack_on_the_example_report_recovers_nothing():
-    """The processed example (written by ``make report``; read only): reach tables and every theme table."""
-    from analysis.core import paths
-
-    folder = paths.processed_dir("example")
-    names = ("respondents", "population", "comments", "theme_assignments", "themes")
-    if not all((folder / f"{n}.parquet").is_file() for n in names):
-        pytest.skip("the processed example is absent (make report)")
-    data = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names}
-    r = data["respondents"]
-    resp = r[(r["dataset"] == "engagement_survey") & (r["wave"] == r["wave"].max())].drop_duplicates("respondent_id")
-    published, sums = _reach_cells(reach.reach_tables(resp, data["population"], threshold=T, ratio_threshold=0.8),
-                                   len(resp))
-    truth, _ = _reach_cells(reach.reach_tables(resp, data["population"], threshold=NOTHING_HIDDEN,
-                                               ratio_threshold=0.8), len(resp))
-    assert _attack(published, truth, sums, T) == []
-    themed = data["comments"].merge(data["theme_assignments"][["comment_id", "theme_id", "excluded"]], on="comment_id")
-    for q, frame in themed.groupby("question_id"):
-        latest = frame[frame["wave"] == frame["wave"].max()]
-        if latest["wave"].iloc[0] != 2025:
-            continue  # the attacker's by-wave sums use the 2025 wave as the latest
-        tables = tt.theme_tables(latest, data["themes"], question_id=q, threshold=T, themed=frame)
-        truth, _ = _theme_cells(tt.theme_tables(latest, data["themes"], question_id=q, threshold=NOTHING_HIDDEN,
-                                                themed=frame))
-        published, sums = _theme_cells(tables)
-        assert _attack(published, truth, sums, T) == [], q

@@ -29,7 +29,7 @@ def test_show_figure_saves_png_with_alt_text(tmp_path):
     meta = Image.open(out).text
     assert meta["Description"] == "A rising line from 3 to 4." and meta["Title"] == "Rising"
     assert figures.read_alt(out) == "A rising line from 3 to 4."
-    assert not plt.get_fignums()  # closed, so a notebook does not show it twice
+    assert fig.number not in plt.get_fignums()  # closed, so a notebook does not show it twice
 
 
 def test_show_figure_requires_alt_text(tmp_path):
