@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.core import paths
+
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON types: numpy scalars to Python, NaN/NA/NaT to null, DataFrames to records, paths to strings."""
@@ -41,8 +43,6 @@ def to_jsonable(value: Any) -> Any:
 
 def results_dir(output_dir: str | Path) -> Path:
     """Folder of recorded results inside a report folder (relative folders are the repository's, not the cwd's)."""
-    from analysis.core import paths
-
     return paths.resolve(output_dir) / "results"
 
 

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from analysis.core import paths, vocab
+from analysis.core import paths
 from analysis.core.config import read_yaml
 from analysis.core.errors import InputFileError, UserError
 from analysis.present.exports import write_csv
@@ -367,10 +367,10 @@ def assign_to_book(vectors: np.ndarray, book: ThemeBook, eligible: np.ndarray) -
     return out
 
 
-def themes_frame(book: ThemeBook) -> pd.DataFrame:
-    """The book as a table: one row per theme, with the id its answers count under."""
+def themes_frame(book: ThemeBook | None) -> pd.DataFrame:
+    """The book as a table: one row per theme, with the id its answers count under (no rows without a book)."""
     rows = []
-    for t in book.themes:
+    for t in (book.themes if book is not None else []):
         rows.append({
             "theme_id": t.id, "label": t.name, "description": t.description, "stance": t.stance,
             "source": t.source,
@@ -431,7 +431,3 @@ def lifecycle_status(book: ThemeBook, sizes: pd.Series, *, cycle: str, cycle_ord
                      "first_seen": t.first_seen})
     return pd.DataFrame(rows, columns=["theme_id", "status", "source", "label", "size", "first_seen"])
 
-
-def reserved_ids() -> tuple[int, int]:
-    """The two ids that are never themes: -1 (no theme fits) and -2 (no substantive answer)."""
-    return vocab.OUTLIER_THEME_ID, vocab.NON_ANSWER_THEME_ID

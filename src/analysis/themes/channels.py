@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.present.disclosure import DisclosureRule, as_rule
-from analysis.themes.tables import _excluded, _substantive, _theme_info
+from analysis.present.disclosure import DisclosureRule, as_rule, publish_counts
+from analysis.themes.frames import _excluded, _substantive, _theme_info
 
 # --------------------------------------------------------------------------- documents by channel
 #: How a share of a channel's documents is said when the channel has fewer documents than the threshold.
@@ -19,9 +19,16 @@ CHANNEL_BANDS: tuple[tuple[float, str], ...] = ((2 / 3, "most"), (1 / 3, "some")
 def _channel_words(k: int, n: int, channel: str) -> str:
     if k == 0:
         return f"no {channel}"
-    share = k / n
-    word = next(label for bound, label in CHANNEL_BANDS if share >= bound and (bound > 0 or k > 0))
+    word = next(label for bound, label in CHANNEL_BANDS if k / n >= bound)
     return f"{word} {channel}"
+
+
+def _channel_counts(k: int, n: int, channel: str, rule: DisclosureRule) -> str:
+    """"12 of 15 interviews" as the disclosure rule prints counts (hidden under the threshold, rounded by HES)."""
+    shown, total = publish_counts([k, n], [0 < k < rule.threshold, False], rule)
+    if pd.isna(shown):
+        return f"fewer than {rule.threshold} of {int(total)} {channel}"
+    return f"{int(shown)} of {int(total)} {channel}"
 
 
 def channel_table(themed: pd.DataFrame, themes: pd.DataFrame, *, document_question: str,
@@ -53,8 +60,10 @@ def channel_table(themed: pd.DataFrame, themes: pd.DataFrame, *, document_questi
     survey = survey[survey["wave"] == survey.groupby("question_id")["wave"].transform("max")]
     survey_sub = _substantive(survey)
     base = survey_sub[respondent_column].nunique()
+    survey_counts = survey_sub.groupby("theme_id")[respondent_column].nunique()
     ids = sorted(set(docs["theme_id"].astype(int)))
     totals = all_docs.groupby(channel_column)[document_column].nunique()
+    names = {c: str(c).lower() + ("" if str(c).lower().endswith("s") else "s") for c in totals.index}
     rows = []
     for tid in ids:
         if tid not in info.index or bool(info.at[tid, "excluded"]):
@@ -65,16 +74,14 @@ def channel_table(themed: pd.DataFrame, themes: pd.DataFrame, *, document_questi
         for channel, n in totals.items():
             k = int(raised.get(channel, 0))
             order_key += k
-            name = str(channel).lower() + ("s" if not str(channel).lower().endswith("s") else "")
-            if n >= rule.threshold:
-                shown = f"{k} of {n} {name}" if (k == 0 or k >= rule.threshold) else f"fewer than {rule.threshold} of {n} {name}"
-            else:
-                shown = _channel_words(k, int(n), name)
-            row[str(channel)] = shown
-        n_survey = int(survey_sub.loc[survey_sub["theme_id"] == tid, respondent_column].nunique())
+            row[str(channel)] = (_channel_counts(k, int(n), names[channel], rule) if n >= rule.threshold
+                                 else _channel_words(k, int(n), names[channel]))
+        n_survey = int(survey_counts.get(tid, 0))
         hidden = n_survey < rule.threshold or base < rule.threshold
-        row["survey_n"] = pd.NA if hidden else n_survey
-        row["survey_pct"] = pd.NA if hidden else n_survey / base
+        # Through the disclosure layer, so that a rounding rule (HES 2018) rounds the count and the share.
+        shown, shown_base = publish_counts([n_survey, base], [hidden, hidden], rule)
+        row["survey_n"] = shown
+        row["survey_pct"] = pd.NA if hidden else shown / shown_base
         row["_order"] = order_key
         rows.append(row)
     columns = ["theme_id", "label", *[str(c) for c in totals.index], "survey_n", "survey_pct"]

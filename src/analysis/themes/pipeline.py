@@ -35,6 +35,7 @@ from analysis.themes.book import (
     BookFile,
     BookTheme,
     ThemeBook,
+    ThemeBookError,
     assign_to_book,
     counted_ids,
     themes_frame,
@@ -59,7 +60,7 @@ class ThemedAnswers:
     themes
         One row per theme that counts this run (book themes that are not merged or retired,
         and candidates): ``theme_id, label, auto_label, description, stance, source,
-        book_status, status`` (``candidate`` for candidates), ``top_words`` (list), ``size``,
+        status`` (the book's ``active`` or ``excluded``, or ``candidate``), ``top_words`` (list), ``size``,
         ``reviewed, reviewer, reviewed_on, excluded, split_requested, split_note, merged_from``.
     book_table
         Every theme of the book (:func:`analysis.themes.book.themes_frame`).
@@ -110,8 +111,7 @@ def key_words(texts: pd.Series, theme_ids: pd.Series, *, ngram_max: int = 2, top
 
 def _candidates(fit: ThemeFit, vectors: np.ndarray, positions: np.ndarray, first_id: int,
                 taken_codebook: set[int], codebook: Sequence[CodebookTheme] | None, cycle: str,
-                model_sha256: str, namer: Callable[[int, np.ndarray], tuple[str, str]] | None
-                ) -> tuple[dict[int, int], list[BookTheme], dict[int, np.ndarray]]:
+                namer: Callable[[int, np.ndarray], tuple[str, str]]) -> tuple[dict[int, int], list[BookTheme], dict[int, np.ndarray]]:
     """Candidate themes from a discovery fit: topic -> candidate id, entries, centroids.
 
     Codebook themes the fit matched keep their codebook id (unless the book holds it
@@ -140,10 +140,8 @@ def _candidates(fit: ThemeFit, vectors: np.ndarray, positions: np.ndarray, first
         centroids[new_id] = centre
         if source == "codebook":
             name, description = names[cb].name, names[cb].description
-        elif namer is not None:
-            name, description = namer(new_id, members)
         else:
-            name, description = str(r.auto_label), ""
+            name, description = namer(new_id, members)
         entries.append(BookTheme(id=new_id, name=name[:80], description=description[:300], source=source,
                                  first_seen=cycle, key_words=[str(w) for w in list(r.top_words)[:KEY_WORDS]]))
     return mapping, entries, centroids
@@ -189,8 +187,6 @@ def theme_answers(prepared: pd.DataFrame, embeddings: np.ndarray, book: ThemeBoo
     analysis.themes.book.ThemeBookError
         The book's centroids come from another encoder.
     """
-    from analysis.themes.book import ThemeBookError
-
     if book is not None and book.meta.embedding_model_sha256 != model_sha256:
         raise ThemeBookError(
             f"theme book {book.path.name if book.path else ''}: its centroids were made with encoder "
@@ -231,8 +227,7 @@ def theme_answers(prepared: pd.DataFrame, embeddings: np.ndarray, book: ThemeBoo
         first = book.next_id() if book else 100
         others = np.stack(list(book.centroids.values())) if book and book.centroids else None
         mapping, entries, centroids = _candidates(fit, vectors, positions, first, in_book, codebook, cycle,
-                                                  model_sha256, namer or _default_namer(out, vectors, others,
-                                                                                        text_column))
+                                                  namer or _default_namer(out, vectors, others, text_column))
         topics = fit.assignments["topic"].to_numpy()
         found = topics >= 0
         theme_id[positions[found]] = [mapping[int(t)] for t in topics[found]]
@@ -249,7 +244,7 @@ def theme_answers(prepared: pd.DataFrame, embeddings: np.ndarray, book: ThemeBoo
     out["candidate"] = candidate
     out["probability"] = probability
 
-    book_table = themes_frame(book) if book is not None else themes_frame_empty()
+    book_table = themes_frame(book)
     themes = _counted_themes(book_table, cand_book, out, text_column=text_column,
                              ngram_max=settings.ngram_max)
     themes = _with_stance(themes, out, question_kinds or {}, text_column=text_column)
@@ -259,22 +254,17 @@ def theme_answers(prepared: pd.DataFrame, embeddings: np.ndarray, book: ThemeBoo
                          discovery=fit, settings=used)
 
 
-def themes_frame_empty() -> pd.DataFrame:
-    """A book table with no themes (first cycle)."""
-    return themes_frame(ThemeBook(meta=BookFile(book_version=1, programme="none", embedding_model_sha256="0" * 64,
-                                                themes=[]), centroids={}))
-
-
 def _counted_themes(book_table: pd.DataFrame, candidates: ThemeBook | None, assignments: pd.DataFrame, *,
                     text_column: str, ngram_max: int) -> pd.DataFrame:
     """The themes table the report counts with (one row per theme that can hold answers)."""
-    rows = book_table[book_table["book_status"].isin(["active", "excluded"])].copy()
-    merged = book_table[book_table["book_status"] == "merged"]
+    book_rows = book_table.rename(columns={"book_status": "status"})
+    rows = book_rows[book_rows["status"].isin(["active", "excluded"])].copy()
+    merged = book_rows[book_rows["status"] == "merged"]
     sources = merged.groupby("merged_into")["theme_id"].apply(lambda s: "; ".join(map(str, sorted(s))))
     rows["merged_from"] = rows["theme_id"].map(sources).fillna("").astype("string")
     if candidates is not None:
-        cand = themes_frame(candidates)
-        cand["book_status"] = CANDIDATE
+        cand = themes_frame(candidates).rename(columns={"book_status": "status"})
+        cand["status"] = CANDIDATE
         cand["merged_from"] = ""
         rows = pd.concat([rows, cand], ignore_index=True)
     texts = assignments["model_text"] if "model_text" in assignments.columns else assignments[text_column]
@@ -284,9 +274,8 @@ def _counted_themes(book_table: pd.DataFrame, candidates: ThemeBook | None, assi
     rows["top_words"] = rows["theme_id"].map(lambda t: words.get(int(t), []))
     rows["size"] = rows["theme_id"].map(sizes).fillna(0).astype("int64")
     rows["reviewed"] = rows["reviewer"].notna()
-    rows["excluded"] = rows["book_status"].eq("excluded").fillna(False).astype(bool)
+    rows["excluded"] = rows["status"].eq("excluded").fillna(False).astype(bool)
     rows["split_requested"] = rows["split_note"].notna()
-    rows["status"] = rows["book_status"]
     rows["merged_from"] = rows["merged_from"].astype("string")
     return rows.sort_values("theme_id").reset_index(drop=True)
 

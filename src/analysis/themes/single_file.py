@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis.core import vocab
 from analysis.core.config import Themes
-from analysis.present.disclosure import DisclosureRule
+from analysis.present.disclosure import DisclosureRule, publish_counts
 from analysis.themes import tables as tt
 from analysis.themes.book import ThemeBook
 from analysis.themes.model import CodebookTheme, prepare_comments
@@ -105,7 +105,8 @@ def theme_single_file(prepared: pd.DataFrame, vectors: np.ndarray, *, settings: 
     # Kinds of non-answer, with the primary rule: a kind given by fewer than the threshold is not counted out.
     kinds = tt.non_answer_kinds(themed, question_id=QUESTION_ID)
     small = kinds["n"] < rule.threshold
-    linked["non_answers"] = kinds.assign(n=kinds["n"].astype("Int64").mask(small),
+    shown = publish_counts(kinds["n"], small, rule).to_numpy()
+    linked["non_answers"] = kinds.assign(n=pd.array(shown, dtype="Float64").astype("Int64"),
                                          share_of_answers=kinds["share_of_answers"].mask(small))
     quotes = tt.select_quotes(themed, threshold=rule, max_quotes=max_quotes, cell_columns=groups,
                               scope_columns=("question_id",))

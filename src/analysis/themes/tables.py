@@ -45,6 +45,17 @@ from analysis.present.disclosure import (
     quote_allowed,
 )
 from analysis.stats.proportions import wilson_ci
+from analysis.themes.frames import (  # noqa: F401 - NOT_RECORDED, cell_sizes and group_heatmap_matrix are re-exported
+    NOT_RECORDED,
+    _excluded,
+    _key_words,
+    _non_answer,
+    _pct,
+    _substantive,
+    _theme_info,
+    cell_sizes,
+    group_heatmap_matrix,
+)
 
 #: Plain-English bands for the share of respondents raising a theme (lower bound inclusive).
 #: Exactly half is "a substantial minority": "most" means over half.
@@ -57,7 +68,6 @@ PREVALENCE_BANDS: tuple[tuple[float, float, str], ...] = (
 BASE_NOTE = ("Percentages are of respondents who gave a substantive answer to the question "
              "(non-answers such as 'nothing' and very short answers are not in the base).")
 EXCLUDED_ROW_LABEL = "Excluded by reviewer"
-NOT_RECORDED = "Not recorded"
 VERY_SHORT_KIND = "very short"
 _VALUE_COLUMNS = ["n", "pct", "ci_low", "ci_high"]
 
@@ -83,46 +93,6 @@ def band_definitions() -> pd.DataFrame:
         {"share of respondents": "10% to under 25%", "described as": PREVALENCE_BANDS[2][2]},
         {"share of respondents": "under 10%", "described as": PREVALENCE_BANDS[3][2]},
     ])
-
-
-def _key_words(value: Any, n: int = 6) -> str:
-    if isinstance(value, str):
-        words = [w.strip() for w in value.split(";") if w.strip()]
-    elif value is None or (not hasattr(value, "__len__") and pd.isna(value)):
-        words = []
-    else:
-        words = [str(w) for w in list(value)]
-    return ", ".join(words[:n])
-
-
-def _theme_info(themes: pd.DataFrame) -> pd.DataFrame:
-    t = themes.copy()
-    t["theme_id"] = t["theme_id"].astype("int64")
-    defaults = {"reviewed": False, "reviewer": pd.NA, "reviewed_on": pd.NA, "excluded": False,
-                "split_note": pd.NA, "merged_from": pd.NA, "status": pd.NA, "top_words": "", "stance": pd.NA}
-    for col, default in defaults.items():
-        if col not in t.columns:
-            t[col] = default
-    t["key_words"] = t["top_words"].map(_key_words)
-    t["reviewed"] = t["reviewed"].fillna(False).astype(bool)
-    return t.set_index("theme_id")
-
-
-def _non_answer(frame: pd.DataFrame) -> pd.Series:
-    """Non-answers: theme -2 once themed; before that, the ``is_non_answer`` flag."""
-    if "theme_id" in frame.columns:
-        return frame["theme_id"] == vocab.NON_ANSWER_THEME_ID
-    return frame["is_non_answer"].fillna(False).astype(bool)
-
-
-def _substantive(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame["theme_id"] != vocab.NON_ANSWER_THEME_ID]
-
-
-def _excluded(frame: pd.DataFrame) -> pd.Series:
-    if "excluded" in frame.columns:
-        return frame["excluded"].fillna(False).astype(bool)
-    return pd.Series(False, index=frame.index)
 
 
 def _with_ci(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
@@ -469,22 +439,7 @@ def theme_by_group(themed: pd.DataFrame, themes: pd.DataFrame, *, question_id: s
                         threshold=threshold, alpha=alpha, respondent_column=respondent_column)[f"by_{group_column}"]
 
 
-def group_heatmap_matrix(by_group: pd.DataFrame) -> pd.DataFrame:
-    """Theme label x group matrix of percentages (NaN where suppressed), for a heatmap."""
-    matrix = by_group.pivot_table(index="label", columns="group", values="pct", aggfunc="first", dropna=False)
-    return matrix.astype(float)
-
-
 # --------------------------------------------------------------------------- quotes
-def cell_sizes(frame: pd.DataFrame, cell_columns: Sequence[str], *,
-               respondent_column: str = "respondent_id") -> pd.Series:
-    """Respondents in each row's cell (the combination of ``cell_columns``; missing is its own value)."""
-    keys = frame.loc[:, list(cell_columns)].astype("string").fillna(NOT_RECORDED)
-    ids = frame[respondent_column]
-    grouped = pd.concat([keys, ids], axis=1).groupby(list(cell_columns), dropna=False)[respondent_column]
-    return grouped.transform("nunique").astype("int64")
-
-
 def _tokens(text: str) -> set[str]:
     return set(re.findall(r"[a-z']+", text.lower()))
 
@@ -672,10 +627,6 @@ def prevalence_change(trend: pd.DataFrame, *, wave_from: int, wave_to: int, thre
 
 
 # --------------------------------------------------------------------------- plain words
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def lifecycle(status: pd.DataFrame, themes: pd.DataFrame | None = None) -> dict[str, list[str]]:
     """Labels per registry status for the report: ``{new, continuing, no_longer_raised}``.
 
@@ -895,9 +846,9 @@ def quote_markdown(text: str) -> str:
     return re.sub(r"([\\`*_#\[\]|])", r"\\\1", escaped)
 
 
-# Figures, ground-truth scoring and the channel table live in their own modules; they are re-exported
-# here (imported last, after everything they use from this module is defined) so that notebooks keep
-# one short name for the theme tables' whole reader surface (``from analysis.themes import tables as tt``).
+# Figures, ground-truth scoring and the channel table live in their own modules (which share
+# analysis.themes.frames with this one); they are re-exported so that notebooks keep one short name
+# for the theme tables' whole reader surface (``from analysis.themes import tables as tt``).
 from analysis.themes.channels import CHANNEL_BANDS, channel_sentences, channel_table  # noqa: E402, F401
 from analysis.themes.theme_figures import (  # noqa: E402, F401
     alt_group_heatmap,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.present.disclosure import DisclosureRule, as_rule
-from analysis.themes.tables import _excluded, _pct, _theme_info, cell_sizes, group_heatmap_matrix
+from analysis.themes.frames import _excluded, _pct, _theme_info, cell_sizes, group_heatmap_matrix
 
 
 # --------------------------------------------------------------------------- figures
