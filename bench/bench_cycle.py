@@ -50,6 +50,8 @@ from analysis.core.numerics import apply_portable_numerics  # noqa: I001
 
 NUMERICS = apply_portable_numerics()  # "portable" only when INVOLVEMENT_NUMERICS=portable, as for `make report`
 
+from common import cpu_model  # noqa: E402 - bench/common.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 RESULTS_DIR = BENCH / "results"
@@ -470,15 +472,6 @@ def report(results: dict, previous: dict | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cpu() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return platform.processor() or "unknown"
-    return next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
-                "unknown")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", action="store_true", help="also time the whole test suite (several minutes)")
@@ -502,7 +495,7 @@ def main() -> None:
     when = time.strftime("%Y-%m-%dT%H:%M:%S")
     results: dict[str, Any] = {
         "when": when, "previous": previous_path.name if previous_path else None,
-        "machine": {"cpus": os.cpu_count(), "cpu": _cpu(), "python": platform.python_version(),
+        "machine": {"cpus": os.cpu_count(), "cpu": cpu_model(), "python": platform.python_version(),
                     "platform": platform.platform(), "numerics": NUMERICS},
     }
     load_start = os.getloadavg()[0]

@@ -80,8 +80,8 @@ from analysis.core.numerics import numerics_mode  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "bench_scale.json"
 MARKDOWN = ROOT / "bench" / "results" / "bench_scale.md"
-TEXT, QUESTION = "FFT answer", "FFT question"
-FIRST_CODE, LAST_CODE = "Not assigned", "Positive experience & gratitude"
+from common import QUESTION, TEXT, cpu_model, fft_comments  # noqa: E402 - bench/common.py, beside this script
+
 SEED = 2025
 REAL_SIZE = 7900
 HEAVY = ("torch", "bertopic", "sentence_transformers", "umap", "hdbscan", "statsmodels", "seaborn", "dask",
@@ -102,18 +102,9 @@ PERTURBATION = {
 def _real_frame():  # noqa: ANN202 - pandas imported lazily so that import time is measured honestly
     import pandas as pd
 
-    from analysis.core import paths
-    from analysis.themes.quality import dominant_code
-
-    csv = paths.SHARED_DIR / "data" / "fft_feedback" / "fft_feedback_v6framework.csv"
-    if not csv.is_file():
-        raise SystemExit(f"shared data not found: {csv} (the benchmarks need ../shared)")
-    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    frame = frame[frame[TEXT].str.strip() != ""].reset_index(drop=True)
-    cols = list(frame.columns)
-    codes = cols[cols.index(FIRST_CODE): cols.index(LAST_CODE) + 1]
+    frame, labels = fft_comments()
     return pd.DataFrame({"text": frame[TEXT].astype(str), "question": frame[QUESTION].astype(str),
-                         "label": dominant_code(frame[codes]).astype("string"), "synthetic": False})
+                         "label": labels.astype("string"), "synthetic": False})
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -390,15 +381,6 @@ def _run(args: list[str]) -> dict:
     return result
 
 
-def _cpu_model() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return platform.processor() or "unknown"
-    return next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
-                "unknown")
-
-
 def _fmt(value: Any, digits: int = 1) -> str:
     if value is None:
         return "–"
@@ -528,7 +510,7 @@ def main() -> None:
         "data": "shared/data/fft_feedback/fft_feedback_v6framework.csv (non-empty comments) + perturbed copies",
         "perturbation": PERTURBATION,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-                    "cpu": _cpu_model(), "numerics": numerics_mode()},
+                    "cpu": cpu_model(), "numerics": numerics_mode()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "runs": dict((previous or {}).get("runs", {})),
     }

@@ -49,20 +49,17 @@ from pathlib import Path
 
 START = time.perf_counter()
 # Before numpy or torch load: the same arithmetic as the report (if the project still pins it).
-try:  # noqa: SIM105 - the pins may be removed (issue 12); the bench must still run
-    from analysis.core.numerics import apply_portable_numerics  # noqa: E402, I001
+from analysis.core.numerics import apply_portable_numerics  # noqa: E402, I001
 
-    apply_portable_numerics()
-except ImportError:  # pragma: no cover
-    pass
+apply_portable_numerics()
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from common import QUESTION, TEXT, fft_comments  # noqa: E402 - bench/common.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "theme_names.json"
-TEXT, QUESTION, SENTIMENT = "FFT answer", "FFT question", "Comment sentiment"
-FIRST_CODE, LAST_CODE = "Not assigned", "Positive experience & gratitude"
+SENTIMENT = "Comment sentiment"
 LEFT_OUT = ("Labelling not possible", "Not assigned")
 QUESTION_KIND = {
     "What was good?": "praise",
@@ -77,18 +74,10 @@ MIN_WORDS = 3  # shorter answers are set aside as non-answers before theming
 
 def load(min_group: int, per_group: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All non-empty comments (for stance), and the sampled groups (for names)."""
-    from analysis.core import paths
-    from analysis.themes.quality import dominant_code
-
-    csv = paths.SHARED_DIR / "data" / "fft_feedback" / "fft_feedback_v6framework.csv"
-    if not csv.is_file():
-        raise SystemExit(f"shared data not found: {csv}")
-    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    frame = frame[frame[TEXT].str.strip() != ""].reset_index(drop=True)
-    cols = list(frame.columns)
     # Codes are ranked over every non-empty comment (as in bench_themes.py); then short answers
     # ("Nothing.", "All good") are left out, as the theme pipeline sets non-answers aside.
-    frame["code"] = dominant_code(frame[cols[cols.index(FIRST_CODE): cols.index(LAST_CODE) + 1]])
+    frame, codes = fft_comments()
+    frame["code"] = codes
     question = frame[QUESTION].map(lambda q: " ".join(q.split()))
     frame["kind"] = question.map(lambda q: QUESTION_KIND.get(q, "open"))
     frame = frame[frame[TEXT].str.split().str.len() >= MIN_WORDS].reset_index(drop=True)

@@ -76,10 +76,12 @@ START = time.perf_counter()
 from analysis.core.numerics import apply_portable_numerics  # noqa: E402, I001
 
 NUMERICS_MODE = apply_portable_numerics()
+
+from common import QUESTION, TEXT, fft_comments  # noqa: E402 - bench/common.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "bench_themes.json"
-TEXT, QUESTION, DATE = "FFT answer", "FFT question", "Date"
-FIRST_CODE, LAST_CODE = "Not assigned", "Positive experience & gratitude"
+DATE = "Date"
 SEED = 2025
 #: Cycle-2 comments used by tables 2-4 (fixed-seed sample; 0 = all), to keep the bench near 15 minutes.
 CYCLE2_SAMPLE = 2000
@@ -89,20 +91,8 @@ PLAIN_REPEATS = 3
 REVIEW_DATE = "2026-01-01"
 
 
-def _load_frame():  # noqa: ANN202 - pandas imported lazily to time imports honestly
-    import pandas as pd
-
-    from analysis.core import paths
-    from analysis.themes.quality import dominant_code
-
-    csv = paths.SHARED_DIR / "data" / "fft_feedback" / "fft_feedback_v6framework.csv"
-    if not csv.is_file():
-        raise SystemExit(f"shared data not found: {csv}")
-    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    frame = frame[frame[TEXT].str.strip() != ""].reset_index(drop=True)
-    cols = list(frame.columns)
-    codes = cols[cols.index(FIRST_CODE): cols.index(LAST_CODE) + 1]
-    return frame, dominant_code(frame[codes])
+def _load_frame():  # noqa: ANN202 - pandas imported lazily (in common) to time imports honestly
+    return fft_comments()
 
 
 def _peak_mb() -> float:
