@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.core import vocab
-from analysis.present.tables import render_table
+from analysis.present.tables import format_cell, render_table
 from analysis.report.policy import content_security_policy
 from analysis.themes import tables as tt
 
@@ -24,24 +24,20 @@ def _stylesheet() -> str:
 
 
 def _quality_rows(quality: dict[str, Any]) -> pd.DataFrame:
-    def pct(value: Any) -> str:
-        return "" if value is None or pd.isna(value) else f"{100 * value:.1f}%"
-
-    def num(value: Any) -> str:
-        return "" if value is None or pd.isna(value) else f"{value:.2f}"
-
-    rows = [("Substantive comments themed", str(quality.get("n_documents", ""))),
-            ("No substantive answer (blank, 'nothing', 'N/A' ...)", str(quality.get("n_non_answers", ""))),
-            ("Themes", str(quality.get("n_themes", ""))),
-            ("Of which candidates (not yet in a theme book)", str(quality.get("n_candidates", ""))),
-            ("Substantive comments no theme fits", pct(quality.get("outlier_share"))),
-            ("Diversity of key words (1 = no overlap between themes)", num(quality.get("diversity"))),
-            ("Coherence of key words (NPMI, -1 to 1)", num(quality.get("coherence_npmi")))]
+    measures = [("Substantive comments themed", "n_documents", "integer"),
+                ("No substantive answer (blank, 'nothing', 'N/A' ...)", "n_non_answers", "integer"),
+                ("Themes", "n_themes", "integer"),
+                ("Of which candidates (not yet in a theme book)", "n_candidates", "integer"),
+                ("Substantive comments no theme fits", "outlier_share", "share:1"),
+                ("Diversity of key words (1 = no overlap between themes)", "diversity", "number:2"),
+                ("Coherence of key words (NPMI, -1 to 1)", "coherence_npmi", "number:2")]
     if quality.get("nmi") is not None:
-        rows += [("Agreement with the human codes: NMI (0 to 1)", num(quality.get("nmi"))),
-                 ("Agreement with the human codes: adjusted Rand index", num(quality.get("ari")))]
+        measures += [("Agreement with the human codes: NMI (0 to 1)", "nmi", "number:2"),
+                     ("Agreement with the human codes: adjusted Rand index", "ari", "number:2")]
     if quality.get("stability_ari") is not None:
-        rows += [("Stability between two seeds: adjusted Rand index", num(quality.get("stability_ari")))]
+        measures += [("Stability between two seeds: adjusted Rand index", "stability_ari", "number:2")]
+    # One row per measure, each formatted as its kind (the table's one renderer formats by column, not by row).
+    rows = [(label, format_cell(quality.get(key), fmt)) for label, key, fmt in measures]
     return pd.DataFrame(rows, columns=["Measure", "Value"])
 
 
