@@ -10,7 +10,8 @@ from analysis.themes.channels import channel_sentences, channel_table
 
 def _themes() -> pd.DataFrame:
     return pd.DataFrame({"theme_id": [18, 25, 30], "label": ["Out-of-hours support", "<script>x</script>", "Noise"],
-                         "top_words": ["", "", ""], "excluded": [False, False, True]})
+                         "top_words": ["", "", ""], "excluded": [False, False, True],
+                         "status": ["active", "candidate", "active"]})
 
 
 def _themed() -> pd.DataFrame:
@@ -61,5 +62,5 @@ def test_sentences_keep_hostile_labels_as_text():
     sentences = channel_sentences(table)
     assert sentences[0] == ("'Out-of-hours support' was raised in most interviews, 12 of 20 written submissions, "
                             "and by 23% of survey respondents.")
-    assert sentences[1] == ("'<script>x</script>' was raised in some interviews, fewer than 10 of 20 written "
-                            "submissions.")
+    assert sentences[1] == ("'<script>x</script>' (a new candidate theme, not yet reviewed) was raised in some "
+                            "interviews, fewer than 10 of 20 written submissions.")

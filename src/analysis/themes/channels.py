@@ -49,7 +49,8 @@ def channel_table(themed: pd.DataFrame, themes: pd.DataFrame, *, document_questi
     Returns
     -------
     pd.DataFrame
-        ``theme_id, label``, one text column per channel, ``survey_pct`` (0..1, NA when hidden),
+        ``theme_id, label, candidate`` (a theme not yet accepted into the theme book), one text
+        column per channel, ``survey_pct`` (0..1, NA when hidden),
         ``survey_n`` (Int64), ordered by the number of documents raising the theme.
     """
     rule = as_rule(threshold)
@@ -68,7 +69,8 @@ def channel_table(themed: pd.DataFrame, themes: pd.DataFrame, *, document_questi
     for tid in ids:
         if tid not in info.index or bool(info.at[tid, "excluded"]):
             continue
-        row: dict[str, Any] = {"theme_id": tid, "label": str(info.at[tid, "label"])}
+        row: dict[str, Any] = {"theme_id": tid, "label": str(info.at[tid, "label"]),
+                               "candidate": info.at[tid, "status"] == "candidate"}
         raised = docs[docs["theme_id"] == tid].groupby(channel_column)[document_column].nunique()
         order_key = 0
         for channel, n in totals.items():
@@ -84,7 +86,7 @@ def channel_table(themed: pd.DataFrame, themes: pd.DataFrame, *, document_questi
         row["survey_pct"] = pd.NA if hidden else shown / shown_base
         row["_order"] = order_key
         rows.append(row)
-    columns = ["theme_id", "label", *[str(c) for c in totals.index], "survey_n", "survey_pct"]
+    columns = ["theme_id", "label", "candidate", *[str(c) for c in totals.index], "survey_n", "survey_pct"]
     out = pd.DataFrame(rows)
     if out.empty:
         return pd.DataFrame(columns=columns)
@@ -97,11 +99,12 @@ def channel_table(themed: pd.DataFrame, themes: pd.DataFrame, *, document_questi
 def channel_sentences(table: pd.DataFrame, *, max_themes: int = 5) -> list[str]:
     """Plain sentences for the leading document themes: "'Out-of-hours support' was raised in most interviews ..."."""
     out = []
-    channels = [c for c in table.columns if c not in ("theme_id", "label", "survey_n", "survey_pct")]
+    channels = [c for c in table.columns if c not in ("theme_id", "label", "candidate", "survey_n", "survey_pct")]
     for r in table.head(max_themes).itertuples(index=False):
         values = dict(zip(table.columns, r, strict=True))
         parts = [str(values[c]) for c in channels if not str(values[c]).startswith("no ")]
         survey = ("" if pd.isna(values["survey_pct"]) else
                   f", and by {100 * float(values['survey_pct']):.0f}% of survey respondents")
-        out.append(f"'{values['label']}' was raised in {', '.join(parts) or 'no document'}{survey}.")
+        mark = " (a new candidate theme, not yet reviewed)" if values.get("candidate") else ""
+        out.append(f"'{values['label']}'{mark} was raised in {', '.join(parts) or 'no document'}{survey}.")
     return out
