@@ -507,7 +507,9 @@ def test_progress_bars_reach_the_terminal_and_change_no_published_file(
     quiet = published(runner.run_cycle(config, target, notebooks_dir=notebooks, progress=lambda _: None,
                                        progress_bar=False))
     capfd.readouterr()
-    loud = runner.run_cycle(config, target, notebooks_dir=notebooks, progress=lambda _: None, progress_bar=True)
+    # reuse=False: with nothing changed, the second run would otherwise reuse the first one's results.
+    loud = runner.run_cycle(config, target, notebooks_dir=notebooks, progress=lambda _: None, progress_bar=True,
+                            reuse=False)
     err = capfd.readouterr().err
     assert "Embedding" in err and "comments/s" in err, err[-2000:]  # from inside the kernel
     assert "02_themes" in err  # papermill's bar of cells

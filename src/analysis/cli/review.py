@@ -49,9 +49,8 @@ def _pairs(values: list[str], option: str, *, int_values: bool) -> dict[int, obj
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from analysis.core.config import load_config
+    from analysis.core.readers import read_parquet
     from analysis.themes.review import check_book
 
     config = load_config(args.config, check_files=False)
@@ -59,7 +58,7 @@ def _run_check(args: argparse.Namespace) -> int:
         print(f"Cycle {config.cycle!r} has no theme book (themes.book): nothing to check.")
         return 0
     themes_file = config.processed_path() / "themes.parquet"
-    run_themes = pd.read_parquet(themes_file) if themes_file.exists() else None
+    run_themes = read_parquet(themes_file) if themes_file.exists() else None
     notes = check_book(config.themes.book, run_themes)
     for note in notes:
         print(f"note: {note}")

@@ -11,7 +11,8 @@ from analysis.report.runner import run_cycle
 
 def _run_command(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
-    run_cycle(Path(args.config), out, notebooks=args.notebook or None, self_contained=args.self_contained)
+    run_cycle(Path(args.config), out, notebooks=args.notebook or None, self_contained=args.self_contained,
+              reuse=not args.rerun_all)
     return 0
 
 
@@ -29,4 +30,7 @@ def add_cli(subparsers: Any) -> None:
                    help="also write one offline file <cycle>-report.html for sending by e-mail")
     p.add_argument("--notebook", action="append", metavar="NAME",
                    help="run only this notebook (stem, e.g. 04_reach_and_actions); repeatable")
+    p.add_argument("--rerun-all", action="store_true",
+                   help="execute every notebook and export every page, even those whose inputs, code and "
+                        "environment are unchanged since the last run (by default their results are reused)")
     p.set_defaults(func=_run_command)

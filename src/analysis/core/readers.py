@@ -167,3 +167,15 @@ def read_table(
     if frame.empty:
         raise InputFileError(path, "the file has a header but no data rows")
     return frame
+
+
+def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a processed parquet table through a Python file handle.
+
+    Why not ``pd.read_parquet(path)``: given a path, pyarrow opens the file in C++, out of sight of
+    Python's audit events, so the runner (:mod:`analysis.core.file_reads`) could not see that a
+    notebook read it, and could reuse the notebook's results after the table had changed. Every
+    parquet read of the project goes through here (a test checks the source and the notebooks).
+    """
+    with open(path, "rb") as handle:  # noqa: PTH123 - the builtin raises the audit event
+        return pd.read_parquet(handle, columns=columns)

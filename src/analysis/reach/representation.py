@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import paths, vocab
+from analysis.core.readers import read_parquet
 from analysis.present.disclosure import (
     CellSystem,
     DisclosureRule,
@@ -778,7 +779,7 @@ def read_processed(folder: Path, name: str) -> pd.DataFrame | None:
     pd.DataFrame or None
     """
     path = Path(folder) / f"{name}.parquet"
-    return pd.read_parquet(path) if path.is_file() else None
+    return read_parquet(path) if path.is_file() else None
 
 
 def write_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:

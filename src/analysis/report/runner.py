@@ -71,6 +71,8 @@ class NotebookRun:
     seconds: float
     #: Parameters from the config's ``notebooks`` section (beyond config_path and output_dir).
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: True when its results were reused from the previous report (nothing it depends on changed).
+    reused: bool = False
 
 
 # --------------------------------------------------------------------------- discovery
@@ -133,7 +135,11 @@ def _this_interpreter_kernel(env: Mapping[str, str] | None = None) -> Iterator[s
             "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
                      # Kernel chatter (TCP warnings, the interrupt at shutdown) is not for report users;
                      # cell errors still reach papermill.
-                     "--IPKernelApp.log_level=CRITICAL"],
+                     "--IPKernelApp.log_level=CRITICAL",
+                     # Before the first cell: record what the notebook reads (analysis.report.reuse), into
+                     # the file the runner names in ANALYSIS_READ_LOG; no name is left in the namespace.
+                     "--IPKernelApp.exec_lines=__import__('analysis.core.file_reads', "
+                     "fromlist=['start_from_env']).start_from_env()"],
             "display_name": f"Python 3 ({Path(sys.prefix).name})",
             "language": "python",
             "metadata": {"debugger": True},
@@ -318,7 +324,7 @@ def build_manifest(
         "git": git_commit(),
         "notebooks": [
             {"name": r.name, "source": _relative(r.source), "seconds": round(r.seconds, 1),
-             "parameters": r.parameters} for r in runs
+             "parameters": r.parameters, "reused": r.reused} for r in runs
         ],
         **manifest_times(stages, started_at, finished_at),
     }
@@ -445,6 +451,7 @@ def run_cycle(
     self_contained: bool = False,
     notebooks_dir: Path = paths.NOTEBOOKS_DIR,
     progress_bar: bool | None = None,
+    reuse: bool = True,
 ) -> Path:
     """Run a whole cycle and publish its report.
 
@@ -468,6 +475,9 @@ def run_cycle(
     progress_bar
         Papermill's bar of executed cells on stderr; None = when stderr is a terminal and
         ``progress`` is the default.
+    reuse
+        Reuse a step's results from the published report when nothing it depends on has changed
+        (:mod:`analysis.report.reuse`); False (``--rerun-all``) executes every step.
 
     Returns
     -------
@@ -516,35 +526,77 @@ def run_cycle(
         (build_dir / "manifest.json").write_text(
             json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
+    from analysis.core.file_reads import LOG_ENV, ReadLog, read_log
+    from analysis.report import reuse as reuse_steps
+
+    lock = lock_record()
+    steps = reuse_steps.CycleSteps.for_cycle(
+        config, config_path, build_dir=build_dir, target=target, enabled=reuse,
+        environment=reuse_steps.environment_fingerprint(kernel_env, lock["sha256"] if lock else None),
+        order=[*(s.stem for s in sources), "html_export"])
+
+    def manifest_with_reuse(manifest: dict[str, Any]) -> dict[str, Any]:
+        return {**manifest, "reuse": steps.to_json()}
+
     try:
-        with _this_interpreter_kernel(kernel_env) as kernel_name:
+        with _this_interpreter_kernel(kernel_env) as kernel_name, \
+                tempfile.TemporaryDirectory(prefix="analysis-reads-") as reads_dir:
             for number, source in enumerate(sources, start=1):
                 executed = build_dir / "notebooks" / source.name
                 # Every other parameter comes from the validated config (section ``notebooks``).
                 extra = config.notebook_parameters(source.stem)
+                parameters = {"config_path": str(config_path), "output_dir": str(build_dir), **extra}
+                base = steps.base(source.stem, notebook=sha256_file(source),
+                                  parameters={**parameters, "output_dir": str(target)})
+                step_start = time.perf_counter()
+                if steps.reuse(source.stem, base):
+                    seconds = time.perf_counter() - step_start
+                    runs.append(NotebookRun(source.stem, source, executed, seconds, extra, reused=True))
+                    stages.append((source.stem, seconds))
+                    progress(f"[{number}/{len(sources)}] {source.stem} ... unchanged since the last run "
+                             f"(inputs, code and environment): results reused ({seconds:.1f} s)")
+                    continue
                 progress(f"[{number}/{len(sources)}] {source.stem} ... started")
-                seconds = execute_notebook(
-                    source, executed,
-                    parameters={"config_path": str(config_path), "output_dir": str(build_dir), **extra},
-                    kernel_name=kernel_name, cwd=build_dir, progress_bar=progress_bar,
-                )
+                before = steps.before()
+                log_file = Path(reads_dir) / f"{source.stem}.log"
+                previous_log = os.environ.get(LOG_ENV)
+                os.environ[LOG_ENV] = str(log_file)  # the kernel inherits it (file_reads.start_from_env)
+                try:
+                    seconds = execute_notebook(source, executed, parameters=parameters, kernel_name=kernel_name,
+                                               cwd=build_dir, progress_bar=progress_bar)
+                finally:
+                    if previous_log is None:
+                        os.environ.pop(LOG_ENV, None)
+                    else:
+                        os.environ[LOG_ENV] = previous_log
                 _clean_executed_notebook(executed, build_dir, target)
+                _relocate_results(build_dir, target)
+                steps.after(source.stem, base, before, read_log(log_file))
                 runs.append(NotebookRun(source.stem, source, executed, seconds, extra))
                 stages.append((source.stem, seconds))
-                _relocate_results(build_dir, target)
                 progress(f"[{number}/{len(sources)}] {source.stem} ... done in {seconds:.1f} s")
-        progress("Exporting HTML pages ...")
         export_start = time.perf_counter()
         manifest = build_manifest(config, config_path, runs, output_dir=target, started_at=started_at,
                                   finished_at=datetime.now(UTC), numerics=numerics, stages=stages)
-        write_manifest(manifest)  # before the export too: kept for debugging if the export fails
-        report.build_report(build_dir, config, manifest, self_contained=self_contained, final_dir=target)
-        report.assert_offline(build_dir)
-        stages.append(("html_export", time.perf_counter() - export_start))
+        write_manifest(manifest_with_reuse(manifest))  # before the export too: kept for debugging if it fails
+        export_base = steps.base("html_export", self_contained=self_contained,
+                                 manifest=reuse_steps.stable_manifest(manifest))
+        if steps.reuse("html_export", export_base):
+            report.assert_offline(build_dir)
+            stages.append(("html_export", time.perf_counter() - export_start))
+            progress(f"HTML pages unchanged since the last run: reused ({stages[-1][1]:.1f} s)")
+        else:
+            progress("Exporting HTML pages ...")
+            before = steps.before()
+            with ReadLog() as export_reads:
+                report.build_report(build_dir, config, manifest, self_contained=self_contained, final_dir=target)
+                report.assert_offline(build_dir)
+            steps.after("html_export", export_base, before, export_reads.entries)
+            stages.append(("html_export", time.perf_counter() - export_start))
+            progress(f"HTML pages exported in {stages[-1][1]:.1f} s")
         # The pages use the manifest's environment facts, never its times: updating these changes no page.
         manifest.update(manifest_times(stages, started_at, datetime.now(UTC)))
-        write_manifest(manifest)
-        progress(f"HTML pages exported in {stages[-1][1]:.1f} s")
+        write_manifest(manifest_with_reuse(manifest))
     except BaseException as exc:
         # Keep the build folder for debugging, clearly marked as unpublished.
         (build_dir / "RUN_FAILED.txt").write_text(

@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.core.errors import UserError
+from analysis.core.readers import read_parquet
 
 #: Published SHA-256 of all-MiniLM-L6-v2's ``model.safetensors``.
 PUBLISHED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -397,7 +398,7 @@ def _read_index(folder: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame({"text_sha256": pd.Series(dtype=str), "shard": pd.Series(dtype=str),
                              "row": pd.Series(dtype="int64")})
-    return pd.read_parquet(path)
+    return read_parquet(path)
 
 
 def _cached_vectors(folder: Path, index: pd.DataFrame, wanted: list[str]) -> dict[str, np.ndarray]:

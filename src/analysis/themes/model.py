@@ -84,6 +84,7 @@ Large corpora
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import warnings
@@ -897,10 +898,18 @@ def fit_themes(comments: pd.DataFrame, embeddings: np.ndarray, settings: Themes,
     representation = [KeyBERTInspired(top_n_words=10, nr_repr_docs=5, nr_samples=500,
                                       nr_candidate_words=used["candidate_words"], random_state=seed),
                       MaximalMarginalRelevance(diversity=used["mmr_diversity"], top_n_words=10)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        topic_model.update_topics(docs, topics=topics.tolist(), vectorizer_model=vectorizer,
-                                  ctfidf_model=ctfidf, representation_model=representation, top_n_words=10)
+    # BERTopic logs (with a time stamp, into the executed notebook) that custom topics should be the last
+    # step: they are, and the topic vectors are set to our centroids just below.
+    bertopic_logger = logging.getLogger("BERTopic")
+    level = bertopic_logger.level
+    bertopic_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            topic_model.update_topics(docs, topics=topics.tolist(), vectorizer_model=vectorizer,
+                                      ctfidf_model=ctfidf, representation_model=representation, top_n_words=10)
+    finally:
+        bertopic_logger.setLevel(level)
     theme_ids = sorted(set(topics.tolist()) - {-1})
     centroids = dict(zip(theme_ids, _centroid_matrix(X, topics, outliers=False), strict=True))
     # Keep the model's topic vectors = our centroids (update_topics would use word embeddings).
