@@ -41,7 +41,7 @@ def example_run(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("cycle")
     raw = tmp / "raw"
     shutil.copytree(paths.EXAMPLE_RAW_DIR, raw)
-    reports = {}
+    reports, configs = {}, {}
     for name in ("example-2024", "example"):
         data = yaml.safe_load((paths.CONFIG_DIR / f"{name}.yaml").read_text())
         data["inputs"] = [dict(f, path=str(raw / Path(f["path"]).name)) for f in data["inputs"]]
@@ -53,9 +53,11 @@ def example_run(tmp_path_factory) -> dict:
         data["themes"]["review_dir"] = str(tmp / "review")
         config_path = tmp / f"{name}.yaml"
         config_path.write_text(yaml.safe_dump(data, sort_keys=False))
+        configs[name] = config_path
         reports[name] = Path(run_cycle(config_path, tmp / "reports" / name, progress=lambda _msg: None))
     return {"report": reports["example"], "previous": reports["example-2024"],
-            "processed": tmp / "processed" / "example", "raw": raw, "review": tmp / "review"}
+            "processed": tmp / "processed" / "example", "raw": raw, "review": tmp / "review",
+            "configs": configs, "tmp": tmp}
 
 
 def _raw_identifiers(raw: Path) -> set[str]:
@@ -207,3 +209,34 @@ def test_attack_on_the_example_report_recovers_nothing(example_run) -> None:
                                                 themed=frame))
         published, sums = _theme_cells(tables)
         assert _attack(published, truth, sums, T) == [], q
+
+
+def test_rerunning_a_previous_cycle_reproduces_its_published_tables(example_run) -> None:
+    """Re-running example-2024 (every notebook executed again) gives byte-identical tables and results."""
+    from analysis.report.runner import run_cycle
+
+    first = example_run["previous"]
+    second = Path(run_cycle(example_run["configs"]["example-2024"], example_run["tmp"] / "again" / "example-2024",
+                            progress=lambda _msg: None, reuse=False))
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert manifest["cycle"] == "example-2024"
+    assert not any(n["reused"] for n in manifest["notebooks"])  # executed, not copied
+
+    def tables(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.glob("tables/**/*.csv")}
+
+    one, two = tables(first), tables(second)
+    assert len(one) >= 10, "the cycle published too few tables"
+    assert sorted(one) == sorted(two)
+    differing = [name for name in one if one[name] != two[name]]
+    assert not differing, f"tables not reproduced byte for byte: {differing}"
+    # Recorded results feed the summary: identical too.
+    for path in sorted((first / "results").glob("*.json")):
+        a = json.loads(path.read_text(encoding="utf-8").replace(str(first), "OUT"))
+        b = json.loads((second / "results" / path.name).read_text(encoding="utf-8").replace(str(second), "OUT"))
+        assert a == b, path.name
+    # The executed notebooks too (no time stamps or run-specific paths in their outputs).
+    for path in sorted((first / "notebooks").glob("*.ipynb")):
+        a = path.read_text(encoding="utf-8").replace(str(first), "OUT")
+        b = (second / "notebooks" / path.name).read_text(encoding="utf-8").replace(str(second), "OUT")
+        assert a == b, path.name

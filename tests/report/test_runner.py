@@ -320,51 +320,6 @@ def test_runner_module_imports_fast():
     assert done.stdout.strip() == "[]"
 
 
-@pytest.mark.slow
-def test_rerunning_a_previous_cycle_reproduces_its_published_tables(tmp_path):
-    """Re-running config/example-2024.yaml gives byte-identical tables and recorded results."""
-    import yaml
-
-    from analysis.core import paths
-
-    config_file = paths.CONFIG_DIR / "example-2024.yaml"
-    if not (paths.EXAMPLE_RAW_DIR.is_dir() and config_file.is_file()):
-        pytest.skip("the bundled example data or config/example-2024.yaml is absent")
-    data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    data["inputs"] = [dict(f, path=str(paths.resolve(f["path"]))) for f in data["inputs"]]
-    # Everything goes to tmp, the embedding cache too: a cache shared with a concurrent run could be read
-    # half-written, and the second run then also shows that a warm cache changes nothing.
-    data["outputs"] = {"processed_dir": str(tmp_path / "processed"), "reports_dir": str(tmp_path / "reports"),
-                       "interim_dir": str(tmp_path / "interim")}
-    for key in ("codebook", "book"):
-        if data.get("themes", {}).get(key):
-            data["themes"][key] = str(paths.resolve(data["themes"][key]))
-    # The run writes its review sheet and candidates; keep them out of the repository.
-    data.setdefault("themes", {})["review_dir"] = str(tmp_path / "reviews")
-    config = tmp_path / "example-2024.yaml"
-    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-
-    first = runner.run_cycle(config, tmp_path / "first", progress=lambda _: None)
-    second = runner.run_cycle(config, tmp_path / "second", progress=lambda _: None)
-
-    def tables(root: Path) -> dict[str, bytes]:
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.glob("tables/**/*.csv")}
-
-    one, two = tables(first), tables(second)
-    assert len(one) >= 10, "the cycle published too few tables"
-    assert sorted(one) == sorted(two)
-    differing = [name for name in one if one[name] != two[name]]
-    assert not differing, f"tables not reproduced byte for byte: {differing}"
-
-    # Recorded results feed the summary: identical too.
-    for path in sorted((first / "results").glob("*.json")):
-        a = json.loads(path.read_text(encoding="utf-8").replace(str(first), "OUT"))
-        b = json.loads((second / "results" / path.name).read_text(encoding="utf-8").replace(str(second), "OUT"))
-        assert a == b, path.name
-    manifest = json.loads((first / "manifest.json").read_text())
-    assert manifest["cycle"] == "example-2024"
-
-
 def test_run_refuses_at_once_when_the_theme_book_is_broken(tmp_path):
     """A theme book with a merge into a theme it does not have stops the run before any notebook."""
     import time

@@ -59,6 +59,10 @@ REPORT_TOKEN = "{report}"
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
+#: Environment variables that set thread counts (part of the environment fingerprint).
+THREAD_VARIABLES: tuple[str, ...] = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                     "NUMBA_NUM_THREADS", "TORCH_NUM_THREADS", "INVOLVEMENT_NUMERICS")
+
 #: Files the runner itself writes into the report folder (never a step's input or output).
 RUNNER_FILES: tuple[str, ...] = (f"{REPORT_TOKEN}/manifest.json", f"{REPORT_TOKEN}/RUN_FAILED.txt")
 
@@ -99,6 +103,9 @@ def environment_fingerprint(numerics_env: Mapping[str, str], lock_sha256: str | 
         "lock": lock_sha256,
         "numerics": dict(sorted(numerics_env.items())),
         "hash_seed": os.environ.get("PYTHONHASHSEED"),
+        # Thread counts can change the order of floating-point sums in BLAS, torch and numba.
+        "cpus": os.cpu_count(),
+        "threads": {k: os.environ.get(k) for k in THREAD_VARIABLES},
     }
     return sha256_bytes(json.dumps(facts, sort_keys=True).encode())
 

@@ -571,7 +571,10 @@ def run_cycle(
                         os.environ[LOG_ENV] = previous_log
                 _clean_executed_notebook(executed, build_dir, target)
                 _relocate_results(build_dir, target)
-                steps.after(source.stem, base, before, read_log(log_file))
+                if log_file.is_file():
+                    steps.after(source.stem, base, before, read_log(log_file))
+                # else the kernel recorded nothing (analysis.core.file_reads did not start): what the notebook
+                # read is unknown, so it is not recorded and the next run executes it again.
                 runs.append(NotebookRun(source.stem, source, executed, seconds, extra))
                 stages.append((source.stem, seconds))
                 progress(f"[{number}/{len(sources)}] {source.stem} ... done in {seconds:.1f} s")
