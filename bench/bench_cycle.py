@@ -243,7 +243,9 @@ def worker_runtime(corpus: Path, runtime: str, out: Path) -> dict[str, Any]:
     texts = _prepared_texts(corpus)
     encode(texts[:BATCH])  # first call: graph optimisation and allocation, not the steady rate
     start = time.perf_counter()
-    vectors, stats = embed_texts(texts, model=loaded, encode=encode, cache_dir=None)
+    # Cached like the project's own embeddings, so the theme fit that follows (bench_scale's run worker)
+    # takes these vectors instead of embedding again: "themes identical" compares fits, not encoders.
+    vectors, stats = embed_texts(texts, model=loaded, encode=encode, cache_dir=out / "cache")
     seconds = time.perf_counter() - start
     np.save(out / "vectors.npy", vectors)
     return {"runtime": runtime, "version": version, "seconds": seconds, "n_embedded": stats.n_embedded,
@@ -352,6 +354,13 @@ def bench_encoders(precisions: list[str]) -> dict[str, Any]:
                                 "--out", str(out)])
             if "error" not in rows[name]:
                 vectors[name] = np.load(out / "vectors.npy")
+                print(f"encoder {name}: fit themes on its vectors ...", file=sys.stderr, flush=True)
+                try:
+                    bench_scale._run(["--worker", "run", "--corpus", str(corpus), "--cache", str(out / "cache"),
+                                      "--out", str(out / "fit"), "--settings", json.dumps({"fit_sample_size": None})])
+                    topics[name] = np.load(out / "fit" / "topics.npy")
+                except SystemExit as exc:
+                    rows[name]["themes_error"] = str(exc).strip().splitlines()[-1]
     reference = vectors.get("fp32")
     for name, row in rows.items():
         if reference is not None and name in vectors:
