@@ -8,14 +8,17 @@ Not a test. Run from the repository root::
 
 In one run it measures:
 
-- **The example cycle, cold and warm.** Cold: a fresh copy of the repository's example inputs
-  (``data/raw/example``) in a temporary folder, with empty processed, reports, interim and review
-  folders there, run as a user runs it: ``python -m analysis run`` on ``config/example-2024.yaml``
-  then ``config/example.yaml`` (what ``make report`` does on a fresh clone), each rewritten only to
-  read the copy and write to the temporary folder. Warm: the same two commands again, everything
-  built and every embedding cached. Per stage: each notebook and the HTML export (from the run's
-  ``manifest.json``), and ``start-up`` = the rest of the command's wall time (Python start, imports,
-  config checks, publishing). The runner's progress goes to the terminal as it runs.
+- **The example cycle, cold, warm, after one edit, and re-executed.** Cold: a fresh copy of the
+  repository's example inputs (``data/raw/example``) and theme book in a temporary folder, with empty
+  processed, reports, interim and review folders there, run as a user runs it: ``python -m analysis run``
+  on ``config/example-2024.yaml`` then ``config/example.yaml`` (what ``make report`` does on a fresh
+  clone), each rewritten only to read the copy and write to the temporary folder. Warm: the same two
+  commands again with nothing changed (every step's results reused, :mod:`analysis.report.reuse`).
+  Book edited: one theme renamed in the copied theme book, then the example again (what a reviewer's
+  decision costs). Rerun all: the example with ``--rerun-all`` (every notebook executed, every
+  embedding cached). Per stage: each notebook and the HTML export (from the run's ``manifest.json``,
+  marked ``r`` when reused), and ``start-up`` = the rest of the command's wall time (Python start,
+  imports, config checks, fingerprints, publishing). The runner's progress goes to the terminal.
 - **The encoder table** on the real FFT comments (``../shared``): comments/s at fp32 and bf16 (fresh
   processes through ``bench/bench_scale.py``'s precision worker: no cache, then a full theme fit),
   cosine to fp32, themes identical to fp32 (every comment's theme the same) or not, and the ratio to

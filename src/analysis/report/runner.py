@@ -13,6 +13,11 @@ end (old report renamed aside, new one renamed in, old one deleted). A failed
 build folder is kept, with ``RUN_FAILED.txt`` and the failed executed notebook,
 so that the error can be read.
 
+Reruns: a notebook (or the HTML export) whose notebook, parameters, config, code, environment
+and every file it read are unchanged since the published report is not executed again; its
+outputs are copied from that report (:mod:`analysis.report.reuse`; ``reuse=False`` or
+``--rerun-all`` executes everything).
+
 Reproducibility: executed notebooks and HTML pages carry no timestamps and no
 build-folder paths (papermill's timing metadata is removed and the build path
 is rewritten to the final path); volatile facts (times, durations) live in
