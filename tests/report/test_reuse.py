@@ -118,6 +118,8 @@ def test_step_record_from_a_malformed_manifest_is_none() -> None:
     assert reuse.StepRecord.from_json("text") is None
     record = reuse.StepRecord("k", ("a",), (), (), {"{report}/x": "f" * 64})
     assert reuse.StepRecord.from_json(record.to_json()) == record
+    climbing = reuse.StepRecord("k", ("a",), (), (), {"{report}/../../outside.txt": "f" * 64})
+    assert reuse.StepRecord.from_json(climbing.to_json()) is None
 
 
 # --------------------------------------------------------------------------- the runner

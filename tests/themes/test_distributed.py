@@ -152,5 +152,5 @@ def test_scheduler_address_and_when_dask_is_used(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.slow
 def test_unreachable_scheduler_is_a_clear_user_error() -> None:
     with pytest.raises(scale.DaskUnavailableError, match="cannot reach the Dask scheduler"):
-        with scale.dask_client("tcp://127.0.0.1:9"):
+        with scale.dask_client("tcp://127.0.0.1:9", connect_timeout=1.0):  # nothing listens on port 9
             pass

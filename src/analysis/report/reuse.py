@@ -247,6 +247,11 @@ class StepRecord:
                          outputs={str(k): str(v) for k, v in outputs.items()})
         except (KeyError, TypeError, AttributeError):
             return None
+        # A manifest is a file anyone may edit: a path that climbs out of its folder ("{report}/../x")
+        # could make a reuse copy a file outside the report, so such a record is never trusted.
+        tokens = [*record.reads, *record.listed, *record.watched, *record.outputs]
+        if any(".." in Path(token).parts for token in tokens):
+            return None
         return record
 
 

@@ -84,7 +84,7 @@ def wants_dask(n_new_texts: int, settings: Themes | None = None) -> bool:
 
 @contextlib.contextmanager
 def dask_client(address: str | None = None, *, n_workers: int | None = None, threads_per_worker: int = 1,
-                processes: bool = True) -> Iterator[Any]:
+                processes: bool = True, connect_timeout: float = 20.0) -> Iterator[Any]:
     """A ``distributed.Client`` on ``address``, or on a LocalCluster started (and closed) here.
 
     Parameters
@@ -97,6 +97,8 @@ def dask_client(address: str | None = None, *, n_workers: int | None = None, thr
         Threads per LocalCluster worker (each worker's torch uses as many).
     processes
         LocalCluster workers as processes (True) or threads of this process.
+    connect_timeout
+        Seconds to wait for the scheduler at ``address`` before giving up.
 
     Raises
     ------
@@ -107,7 +109,7 @@ def dask_client(address: str | None = None, *, n_workers: int | None = None, thr
 
     if address is not None:
         try:
-            client = Client(address, timeout="20s")
+            client = Client(address, timeout=f"{connect_timeout}s")
         except (OSError, TimeoutError) as exc:
             raise DaskUnavailableError(
                 f"cannot reach the Dask scheduler at {address} ({exc}); check the address in "
