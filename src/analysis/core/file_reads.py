@@ -38,6 +38,8 @@ _installed = False
 _sinks: list[set[tuple[str, str]]] = []
 _stream: TextIO | None = None
 _seen: set[tuple[str, str]] = set()
+_ENVIRONMENT_PREFIXES: tuple[str, ...] = tuple(
+    {os.path.join(os.path.abspath(p), "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
 
 
 def _record(kind: str, path: Any) -> None:
@@ -46,6 +48,10 @@ def _record(kind: str, path: Any) -> None:
     try:
         text = os.path.abspath(os.fsdecode(path))
     except (TypeError, ValueError):
+        return
+    # The interpreter's own files (the standard library, site-packages: thousands per import) are the
+    # environment, fingerprinted by version, never a step's input; skipping them here keeps the hook cheap.
+    if text.startswith(_ENVIRONMENT_PREFIXES):
         return
     entry = (kind, text)
     if entry in _seen:
