@@ -35,12 +35,12 @@ lock: $(STAMP) ## Refresh requirements/lock.txt from pyproject.toml's ranges (ke
 		$(if $(LOCK_UPGRADE),--upgrade) --output-file $(LOCK) pyproject.toml
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_lock.py
 
-report: $(STAMP) ## Run the whole example cycle and build reports/example/index.html
+report: $(STAMP) ## Run the example cycle (or CONFIG) and build its report; unchanged steps are reused (RERUN_ALL=1: execute all)
 	@# The example is compared with its previous cycle, so build that first (once).
 	@if [ "$(CONFIG)" = "config/example.yaml" ] && [ ! -f reports/example-2024/index.html ]; then \
 		echo "Building the previous example cycle (example-2024) for comparison"; \
 		$(PY) -m analysis run config/example-2024.yaml; fi
-	$(PY) -m analysis run $(CONFIG)
+	$(PY) -m analysis run $(CONFIG) $(if $(RERUN_ALL),--rerun-all)
 
 # Two workers by default (this project's 2-core machine: 7 min instead of 12); a test module stays on one
 # worker (--dist loadfile), so module and session fixtures such as the example run are built once per module.
