@@ -313,6 +313,7 @@ class CycleSteps:
     excluded: tuple[Path, ...]
     watched: tuple[Path, ...]
     output_folders: tuple[Path, ...]
+    embedding_cache: Path
     previous: dict[str, StepRecord]
     enabled: bool
     common: dict[str, Any]
@@ -345,7 +346,9 @@ class CycleSteps:
         roots = {paths.REPO_ROOT, config_path.parent, build_dir, config.processed_path().parent,
                  config.report_path().parent, interim, review,
                  *(config.input_path(item).parent for item in config.inputs), *(f.parent for f in extra_files)}
-        excluded = (PACKAGE_DIR, paths.REPO_ROOT / ".venv", paths.REPO_ROOT / ".git", interim / "embeddings",
+        # The embedding cache can make a run faster, never different (vectors keyed by text and model hash).
+        embedding_cache = interim / "embeddings"
+        excluded = (PACKAGE_DIR, paths.REPO_ROOT / ".venv", paths.REPO_ROOT / ".git", embedding_cache,
                     Path(sys.prefix), Path(sys.base_prefix))
         watched = [config.processed_path()]
         if config.previous_cycle:
@@ -369,7 +372,7 @@ class CycleSteps:
         return cls(build=Locator(build_dir), published=Locator(target), roots=tuple(sorted(roots)),
                    excluded=excluded, watched=tuple(watched),
                    output_folders=(build_dir, config.processed_path(), interim, review / config.cycle),
-                   previous=previous, enabled=enabled, common=common, order=tuple(order))
+                   embedding_cache=embedding_cache, previous=previous, enabled=enabled, common=common, order=tuple(order))
 
     def base(self, step: str, **facts: Any) -> dict[str, Any]:
         """The base facts of a step: the common fingerprints and the step's own."""
@@ -396,7 +399,7 @@ class CycleSteps:
 
     def before(self) -> dict[str, tuple[int, int]]:
         """Snapshot of every folder a step may write to, taken just before it runs."""
-        return snapshot(self.output_folders, excluded=(self.excluded[3],))
+        return snapshot(self.output_folders, excluded=(self.embedding_cache,))
 
     def after(self, step: str, base: Mapping[str, Any], before: Mapping[str, tuple[int, int]],
               entries: Iterable[tuple[str, str]]) -> None:
