@@ -690,7 +690,9 @@ def test_missing_model_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch)
 
 def test_installed_model_matches_the_pin() -> None:
     folder = name_model._model_dir()
-    assert name_model._folder_sha256(folder) == deidentify.MODEL_FILES_SHA256
+    from analysis.core.hashing import folder_sha256
+
+    assert folder_sha256(folder) == deidentify.MODEL_FILES_SHA256
     meta = __import__("json").loads((folder / "meta.json").read_text(encoding="utf-8"))
     assert meta["lang"] == "en" and meta["version"] == "3.8.0" and "ner" in meta["pipeline"]
     assert "PERSON" in meta["labels"]["ner"]

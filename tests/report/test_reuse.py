@@ -146,6 +146,10 @@ def test_runner_reexecutes_exactly_what_a_change_reaches(tmp_path: Path, monkeyp
 
     first = _published(run())
     assert _reused(target) == {"01_cleaning": False, "02_population": False, "03_change_over_time": False}
+    # The records name the files each step read; they stay in the (never published) interim folder.
+    records = json.loads(reuse.records_path(tmp_path / "interim", "stub", target).read_text(encoding="utf-8"))
+    assert str(tmp_path / "population.csv") in records["steps"]["02_population"]["reads"]
+    assert "reuse" not in json.loads((target / "manifest.json").read_text(encoding="utf-8"))
 
     # Nothing changed: every notebook and the pages are reused, byte for byte.
     assert _published(run()) == first

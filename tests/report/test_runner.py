@@ -67,6 +67,7 @@ notebooks:
 outputs:
   reports_dir: {reports}
   processed_dir: {processed}
+  interim_dir: {interim}
 """
 
 CLEANING_CELLS = [
@@ -177,7 +178,7 @@ def build_stub_project(root: Path, *, cycle: str = "stub", previous: str | None 
     config = root / f"{cycle}.yaml"
     config.write_text(STUB_CONFIG.format(
         cycle=cycle, previous=previous or "null", population=population,
-        reports=root / "reports", processed=root / "processed"), encoding="utf-8")
+        reports=root / "reports", processed=root / "processed", interim=root / "interim"), encoding="utf-8")
     notebooks = root / "notebooks"
     make_notebook(notebooks / "01_cleaning.ipynb", CLEANING_CELLS)
     make_notebook(notebooks / "03_change_over_time.ipynb", CHANGE_CELLS)

@@ -3,7 +3,7 @@
 A rerun of a cycle in which nothing changed should take seconds, and a rerun after one edit
 should redo only the steps that edit reaches (an edit of the theme book re-executes the themes
 notebook and what reads its tables, never the cleaning). Each step (a notebook, or the HTML
-export) is recorded in the manifest with
+export) is recorded, in a git-ignored file of the interim folder (:func:`records_path`), with
 
 * a **key**: the SHA-256 of everything the step depends on (below);
 * what it **read** and which folders it **listed**, observed by :mod:`analysis.core.file_reads`;
@@ -50,8 +50,9 @@ from pathlib import Path
 from typing import Any
 
 from analysis.core import paths
+from analysis.core.hashing import folder_sha256, sha256_file
 
-#: Bumped when the meaning of a key changes, so that older manifests are never trusted.
+#: Bumped when the meaning of a key changes, so that older records are never trusted.
 REUSE_VERSION = 1
 
 #: Token standing for the report folder in recorded paths (a build folder has a random name).
@@ -72,22 +73,9 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def code_fingerprint(package_dir: Path = PACKAGE_DIR) -> str:
-    """SHA-256 over every file of the ``analysis`` package (path and bytes; no bytecode)."""
-    digest = hashlib.sha256()
-    for path in sorted(package_dir.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
-            digest.update(_sha256_file(path).encode())
-    return digest.hexdigest()
+    """SHA-256 over every file of the ``analysis`` package (paths and bytes; no bytecode)."""
+    return folder_sha256(package_dir)
 
 
 def environment_fingerprint(numerics_env: Mapping[str, str], lock_sha256: str | None) -> str:
@@ -191,7 +179,7 @@ def read_state(reads: Iterable[str], locator: Locator) -> dict[str, str | None]:
     state: dict[str, str | None] = {}
     for token in sorted(set(reads)):
         path = locator.path(token)
-        state[token] = _sha256_file(path) if path.is_file() else None
+        state[token] = sha256_file(path) if path.is_file() else None
     return state
 
 
@@ -222,7 +210,7 @@ def step_key(base: Mapping[str, Any], *, reads: Mapping[str, str | None], listed
 
 @dataclass(frozen=True)
 class StepRecord:
-    """What the manifest records of one step, for the next run to decide whether to reuse it."""
+    """What a run records of one step, for the next run to decide whether to reuse it."""
 
     key: str
     reads: tuple[str, ...]
@@ -231,13 +219,13 @@ class StepRecord:
     outputs: Mapping[str, str]  # token -> SHA-256
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-able form for the manifest."""
+        """JSON-able form for the records file."""
         return {"key": self.key, "reads": list(self.reads), "listed": list(self.listed),
                 "watched": list(self.watched), "outputs": dict(sorted(self.outputs.items()))}
 
     @classmethod
     def from_json(cls, data: object) -> StepRecord | None:
-        """Read a manifest's record; None when it is missing or malformed (then the step re-executes)."""
+        """Read a recorded step; None when it is missing or malformed (then the step re-executes)."""
         if not isinstance(data, Mapping):
             return None
         try:
@@ -247,7 +235,7 @@ class StepRecord:
                          outputs={str(k): str(v) for k, v in outputs.items()})
         except (KeyError, TypeError, AttributeError):
             return None
-        # A manifest is a file anyone may edit: a path that climbs out of its folder ("{report}/../x")
+        # The records are a file anyone may edit: a path that climbs out of its folder ("{report}/../x")
         # could make a reuse copy a file outside the report, so such a record is never trusted.
         tokens = [*record.reads, *record.listed, *record.watched, *record.outputs]
         if any(".." in Path(token).parts for token in tokens):
@@ -274,7 +262,7 @@ def verified_copies(record: StepRecord, *, locator: Locator, published: Locator)
     for token, digest in record.outputs.items():
         in_report = token.startswith(REPORT_TOKEN + "/")
         source = published.path(token) if in_report else locator.path(token)
-        if not source.is_file() or _sha256_file(source) != digest:
+        if not source.is_file() or sha256_file(source) != digest:
             return None
         if in_report:
             copies[source] = locator.path(token)
@@ -289,9 +277,21 @@ def copy_outputs(copies: Mapping[Path, Path]) -> None:
 
 
 # --------------------------------------------------------------------------- one cycle's steps
+def records_path(interim_dir: Path, cycle: str, report_dir: Path) -> Path:
+    """Where the step records of a cycle's report live: ``<interim>/reuse/<cycle>-<report hash>.json``.
+
+    Not in the published report: the records name every file a step read, and a document's file name
+    ("letter from J Smith.docx") can identify a person. The interim folder is git-ignored and never
+    published, like the review folder. One file per report folder, so that a run with ``--out``
+    (or a test) never overwrites the records of the cycle's usual report.
+    """
+    folder_hash = sha256_bytes(str(Path(report_dir).resolve()).encode())[:12]
+    return Path(interim_dir) / "reuse" / f"{cycle}-{folder_hash}.json"
+
+
 def stable_manifest(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The manifest's facts that pages may show: without times, durations and reuse records."""
-    volatile = {"stages", "started_at", "finished_at", "seconds", "reuse"}
+    """The manifest's facts that pages may show: without times, durations and reuse flags."""
+    volatile = {"stages", "started_at", "finished_at", "seconds"}
     facts = {k: v for k, v in manifest.items() if k not in volatile}
     facts["notebooks"] = [{k: v for k, v in n.items() if k not in ("seconds", "reused")}
                           for n in manifest.get("notebooks", []) if isinstance(n, Mapping)]
@@ -304,7 +304,8 @@ class CycleSteps:
 
     Build it with :meth:`for_cycle`; per step, :meth:`reuse` (copies and returns True when the step
     can be skipped), else :meth:`before` and, once the step has run, :meth:`after`; at the end,
-    :meth:`to_json` for the manifest.
+    :meth:`to_json` while the build folder is still there, written by :func:`write_records` once the
+    report is published.
     """
 
     build: Locator
@@ -355,19 +356,21 @@ class CycleSteps:
             watched += [config.report_path().parent / config.previous_cycle,
                         config.processed_path().parent / config.previous_cycle]
         previous: dict[str, StepRecord] = {}
-        manifest_path = target / "manifest.json"
-        if enabled and manifest_path.is_file():
+        records_file = records_path(interim, config.cycle, target)
+        if enabled and records_file.is_file():
             try:
-                recorded = json.loads(manifest_path.read_text(encoding="utf-8")).get("reuse", {})
-            except (OSError, ValueError, AttributeError):
+                recorded = json.loads(records_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
                 recorded = {}
-            if isinstance(recorded, Mapping) and recorded.get("version") == REUSE_VERSION:
+            # Records of another report folder (``--out``) say nothing about this one.
+            if (isinstance(recorded, Mapping) and recorded.get("version") == REUSE_VERSION
+                    and recorded.get("report") == str(target)):
                 steps = recorded.get("steps", {})
                 for name, data in (steps.items() if isinstance(steps, Mapping) else []):
                     record = StepRecord.from_json(data)
                     if record is not None:
                         previous[str(name)] = record
-        common = {"version": REUSE_VERSION, "config": _sha256_file(config_path), "code": code_fingerprint(),
+        common = {"version": REUSE_VERSION, "config": sha256_file(config_path), "code": code_fingerprint(),
                   "environment": environment}
         return cls(build=Locator(build_dir), published=Locator(target), roots=tuple(sorted(roots)),
                    excluded=excluded, watched=tuple(watched),
@@ -406,7 +409,7 @@ class CycleSteps:
         """Record a step that has just run: its outputs (by the snapshots) and what it read, as it is now."""
         written = changed_files(before, self.before())
         reads, listed = observed_dependencies(entries, written=written, locator=self.build, keep=self.keep)
-        outputs = {self.build.token(p): _sha256_file(Path(p)) for p in written if Path(p).is_file()}
+        outputs = {self.build.token(p): sha256_file(Path(p)) for p in written if Path(p).is_file()}
         record = StepRecord("", tuple(reads), tuple(listed), tuple(self.build.token(p) for p in self.watched),
                             outputs)
         self._done[step] = (base, record, read_state(reads, self.build))
@@ -416,9 +419,10 @@ class CycleSteps:
         return [token for name in later if name in records for token in records[name].outputs]
 
     def to_json(self) -> dict[str, Any]:
-        """The manifest's ``reuse`` section: each step's record, keyed as the next run will compute it.
+        """Every step's record, keyed as the next run will compute it.
 
-        Keys are computed here, when every step of the run has run, so that the names each later step
+        Call it before the build folder is moved into place (the keys list its contents). Keys are
+        computed here, when every step of the run has run, so that the names each later step
         writes are known and left out of an earlier step's listings; the bytes each step read are
         those it saw (:meth:`after`, :meth:`reuse`).
         """
@@ -428,4 +432,11 @@ class CycleSteps:
             key = step_key(base, reads=reads, listed=record.listed, watched=record.watched,
                            skip=[*record.outputs, *self._later(name, records)], locator=self.build)
             steps[name] = StepRecord(key, record.reads, record.listed, record.watched, record.outputs).to_json()
-        return {"version": REUSE_VERSION, "steps": steps}
+        return {"version": REUSE_VERSION, "report": str(self.published.report_dir), "steps": steps}
+
+
+
+def write_records(records_file: Path, records: Mapping[str, Any]) -> None:
+    """Write a run's records (:meth:`CycleSteps.to_json`) once its report is published: they describe it."""
+    records_file.parent.mkdir(parents=True, exist_ok=True)
+    records_file.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -28,7 +28,6 @@ functions so that the CLI starts quickly.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import platform
@@ -47,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis.core import paths
 from analysis.core.errors import NotebookFailed, UserError
+from analysis.core.hashing import sha256_file
 from analysis.core.numerics import portable_kernel_env
 
 if TYPE_CHECKING:
@@ -166,15 +166,6 @@ def _this_interpreter_kernel(env: Mapping[str, str] | None = None) -> Iterator[s
                     os.environ[key] = value
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def package_versions(names: Sequence[str] = RECORDED_PACKAGES) -> dict[str, str | None]:
     """Installed version of each distribution (None when not installed)."""
     versions: dict[str, str | None] = {}
@@ -262,7 +253,7 @@ def build_manifest(
     finished_at: datetime,
     numerics: str = "host",
     stages: Sequence[tuple[str, float]] = (),
-    lock_file: Path = LOCK_FILE,
+    lock: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything needed to say what produced a report.
 
@@ -282,8 +273,9 @@ def build_manifest(
         The arithmetic the kernels computed with ("portable" or "host", :mod:`analysis.core.numerics`).
     stages
         ``(name, seconds)`` of each timed step of the run, in order (notebooks, HTML export).
-    lock_file
-        The environment's lock file (:func:`lock_record`).
+    lock
+        :func:`lock_record` of the environment's lock file (None when there is none); computed once
+        per run, because the run's reuse keys need it before any notebook runs.
 
     Returns
     -------
@@ -322,7 +314,7 @@ def build_manifest(
         "seed": config.seed,
         "suppression_threshold": config.suppression_threshold,
         "packages": package_versions(),
-        "lock": lock_record(lock_file),
+        "lock": dict(lock) if lock is not None else None,
         "numerics": numerics,
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -540,9 +532,6 @@ def run_cycle(
         environment=reuse_steps.environment_fingerprint(kernel_env, lock["sha256"] if lock else None),
         order=[*(s.stem for s in sources), "html_export"])
 
-    def manifest_with_reuse(manifest: dict[str, Any]) -> dict[str, Any]:
-        return {**manifest, "reuse": steps.to_json()}
-
     try:
         with _this_interpreter_kernel(kernel_env) as kernel_name, \
                 tempfile.TemporaryDirectory(prefix="analysis-reads-") as reads_dir:
@@ -585,26 +574,25 @@ def run_cycle(
                 progress(f"[{number}/{len(sources)}] {source.stem} ... done in {seconds:.1f} s")
         export_start = time.perf_counter()
         manifest = build_manifest(config, config_path, runs, output_dir=target, started_at=started_at,
-                                  finished_at=datetime.now(UTC), numerics=numerics, stages=stages)
-        write_manifest(manifest_with_reuse(manifest))  # before the export too: kept for debugging if it fails
+                                  finished_at=datetime.now(UTC), numerics=numerics, stages=stages, lock=lock)
+        write_manifest(manifest)  # before the export too: kept for debugging if the export fails
         export_base = steps.base("html_export", self_contained=self_contained,
                                  manifest=reuse_steps.stable_manifest(manifest))
-        if steps.reuse("html_export", export_base):
-            report.assert_offline(build_dir)
-            stages.append(("html_export", time.perf_counter() - export_start))
-            progress(f"HTML pages unchanged since the last run: reused ({stages[-1][1]:.1f} s)")
-        else:
+        exported = not steps.reuse("html_export", export_base)
+        if exported:
             progress("Exporting HTML pages ...")
             before = steps.before()
             with ReadLog() as export_reads:
                 report.build_report(build_dir, config, manifest, self_contained=self_contained, final_dir=target)
-                report.assert_offline(build_dir)
             steps.after("html_export", export_base, before, export_reads.entries)
-            stages.append(("html_export", time.perf_counter() - export_start))
-            progress(f"HTML pages exported in {stages[-1][1]:.1f} s")
+        report.assert_offline(build_dir)  # reused pages are checked as freshly exported ones are
+        stages.append(("html_export", time.perf_counter() - export_start))
+        progress(f"HTML pages exported in {stages[-1][1]:.1f} s" if exported
+                 else f"HTML pages unchanged since the last run: reused ({stages[-1][1]:.1f} s)")
         # The pages use the manifest's environment facts, never its times: updating these changes no page.
         manifest.update(manifest_times(stages, started_at, datetime.now(UTC)))
-        write_manifest(manifest_with_reuse(manifest))
+        write_manifest(manifest)
+        records = steps.to_json()  # while the build folder exists: the keys list what is in it
     except BaseException as exc:
         # Keep the build folder for debugging, clearly marked as unpublished.
         (build_dir / "RUN_FAILED.txt").write_text(
@@ -612,6 +600,7 @@ def run_cycle(
             encoding="utf-8")
         raise
     _swap_into_place(build_dir, target)
+    reuse_steps.write_records(reuse_steps.records_path(config.interim_path(), config.cycle, target), records)
     progress(f"Report ready: {target / 'index.html'}")
     if self_contained:
         progress(f"Single-file report: {target / f'{config.cycle}-report.html'}")

@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.core.errors import UserError
+from analysis.core.hashing import sha256_file
 from analysis.core.readers import read_parquet
 
 #: Published SHA-256 of all-MiniLM-L6-v2's ``model.safetensors``.
@@ -248,11 +249,7 @@ def file_sha256(path: Path) -> str:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _HASH_CACHE:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        _HASH_CACHE[key] = digest.hexdigest()
+        _HASH_CACHE[key] = sha256_file(path)
     return _HASH_CACHE[key]
 
 

