@@ -45,7 +45,6 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -78,10 +77,14 @@ def code_fingerprint(package_dir: Path = PACKAGE_DIR) -> str:
     return folder_sha256(package_dir)
 
 
-def environment_fingerprint(numerics_env: Mapping[str, str], lock_sha256: str | None) -> str:
-    """SHA-256 of the interpreter, the machine, every installed distribution and the arithmetic."""
-    distributions = sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()
-                            if d.metadata["Name"]})
+def environment_fingerprint(numerics_env: Mapping[str, str], lock_sha256: str | None,
+                            installed: Mapping[str, str]) -> str:
+    """SHA-256 of the interpreter, the machine, every installed distribution and the arithmetic.
+
+    ``installed``: every installed distribution's version by name
+    (:func:`analysis.report.runner.installed_distributions`).
+    """
+    distributions = sorted(f"{name}=={version}" for name, version in installed.items())
     facts = {
         "python": sys.version,
         "implementation": platform.python_implementation(),

@@ -177,8 +177,22 @@ def package_versions(names: Sequence[str] = RECORDED_PACKAGES) -> dict[str, str 
     return versions
 
 
-def lock_record(lock_file: Path = LOCK_FILE) -> dict[str, Any] | None:
+def installed_distributions() -> dict[str, str]:
+    """Every installed distribution's version, by canonical name (one scan: cheaper than a look-up each)."""
+    from packaging.utils import canonicalize_name
+
+    installed: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            installed.setdefault(canonicalize_name(name), dist.version)
+    return installed
+
+
+def lock_record(lock_file: Path = LOCK_FILE, installed: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """The lock file's path and SHA-256, and which locked packages are installed at another version.
+
+    ``installed`` is :func:`installed_distributions` when the caller already has it.
 
     Returns
     -------
@@ -197,11 +211,8 @@ def lock_record(lock_file: Path = LOCK_FILE) -> dict[str, Any] | None:
     text = lock_file.read_text(encoding="utf-8")
     locked = {canonicalize_name(m.group(1)): m.group(2)
               for m in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, re.M)}
-    installed: dict[str, str] = {}
-    for dist in metadata.distributions():  # one scan: cheaper than a look-up per package
-        name = dist.metadata["Name"]
-        if name:
-            installed.setdefault(canonicalize_name(name), dist.version)
+    if installed is None:
+        installed = installed_distributions()
 
     def same(a: str, b: str | None) -> bool:
         try:
@@ -526,10 +537,11 @@ def run_cycle(
     from analysis.core.file_reads import LOG_ENV, ReadLog, read_log
     from analysis.report import reuse as reuse_steps
 
-    lock = lock_record()
+    installed = installed_distributions()  # one scan, for the lock's check and the reuse fingerprint
+    lock = lock_record(installed=installed)
     steps = reuse_steps.CycleSteps.for_cycle(
         config, config_path, build_dir=build_dir, target=target, enabled=reuse,
-        environment=reuse_steps.environment_fingerprint(kernel_env, lock["sha256"] if lock else None),
+        environment=reuse_steps.environment_fingerprint(kernel_env, lock["sha256"] if lock else None, installed),
         order=[*(s.stem for s in sources), "html_export"])
 
     try:
