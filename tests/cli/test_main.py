@@ -80,3 +80,13 @@ def test_config_typo_exit_2(tmp_path, example_config_dict) -> None:
     proc = run("run", str(path))
     assert proc.returncode == 2
     assert "cleaning.duplicate_keep" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_run_with_several_configs_refuses_out_and_a_cycle_given_twice(capsys):
+    """Both are refused with one message before any run starts."""
+    from analysis.cli.main import main
+
+    assert main(["run", "config/example-2024.yaml", "config/example.yaml", "--out", "x"]) == 1
+    assert "--out names one report folder" in capsys.readouterr().err
+    assert main(["run", "config/example.yaml", "config/example.yaml"]) == 1
+    assert "cycle 'example' is given twice" in capsys.readouterr().err

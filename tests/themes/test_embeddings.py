@@ -205,3 +205,28 @@ def test_bfloat16_encoding_works_under_the_portable_arithmetic(model: emb.Loaded
     full, _ = emb.embed_texts(texts, model=model)
     half, _ = emb.embed_texts(texts, model=emb.load_model(precision="bf16"))
     assert np.all((half * full).sum(axis=1) > 0.99)
+
+
+def test_runs_take_turns_at_a_cache_folder(tmp_path):
+    """Two cycles built together: the second waits for the first's encoding, then finds its vectors cached."""
+    import threading
+    import time
+
+    from analysis.themes.embeddings import _encoding_turn
+
+    folder = tmp_path / "cache" / "model-key"
+    order: list[str] = []
+
+    def second() -> None:
+        with _encoding_turn(folder):
+            order.append("second")
+
+    with _encoding_turn(folder):
+        other = threading.Thread(target=second)
+        other.start()
+        time.sleep(0.3)
+        order.append("first done")
+    other.join(timeout=10)
+    assert order == ["first done", "second"]
+    with _encoding_turn(None):  # no cache, no lock
+        pass

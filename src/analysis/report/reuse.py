@@ -23,9 +23,9 @@ What the key covers
   file's hash and the arithmetic settings (:mod:`analysis.core.numerics`);
 * the bytes of every file the step read (or the fact that it was absent), and the names in every
   folder it listed;
-* the names of every file in the folders a step may only test for (:func:`watched_folders`: this
-  cycle's processed folder, the previous cycle's processed and report folders), because an
-  existence check raises no audit event.
+* the names of every file in the folders a step may only test for (this cycle's processed folder;
+  for a step that reads the previous cycle, :mod:`analysis.report.previous_cycle`, also that cycle's
+  processed and report folders), because an existence check raises no audit event.
 
 A change in any of them re-executes the step; so does ``python -m analysis run --rerun-all``. The
 embedding cache is deliberately left out: it holds vectors keyed by the text and the model's hash,
@@ -64,7 +64,8 @@ THREAD_VARIABLES: tuple[str, ...] = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPEN
                                      "NUMBA_NUM_THREADS", "TORCH_NUM_THREADS", "INVOLVEMENT_NUMERICS")
 
 #: Files the runner itself writes into the report folder (never a step's input or output).
-RUNNER_FILES: tuple[str, ...] = (f"{REPORT_TOKEN}/manifest.json", f"{REPORT_TOKEN}/RUN_FAILED.txt")
+RUNNER_FILES: tuple[str, ...] = (f"{REPORT_TOKEN}/manifest.json", f"{REPORT_TOKEN}/RUN_FAILED.txt",
+                                 f"{REPORT_TOKEN}/BUILDING.json")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -316,7 +317,10 @@ class CycleSteps:
     roots: tuple[Path, ...]
     excluded: tuple[Path, ...]
     watched: tuple[Path, ...]
+    watched_previous: tuple[Path, ...]
     output_folders: tuple[Path, ...]
+    not_outputs: tuple[Path, ...]
+    own_review: Path
     embedding_cache: Path
     previous: dict[str, StepRecord]
     enabled: bool
@@ -355,9 +359,10 @@ class CycleSteps:
         excluded = (PACKAGE_DIR, paths.REPO_ROOT / ".venv", paths.REPO_ROOT / ".git", embedding_cache,
                     Path(sys.prefix), Path(sys.base_prefix))
         watched = [config.processed_path()]
-        if config.previous_cycle:
-            watched += [config.report_path().parent / config.previous_cycle,
-                        config.processed_path().parent / config.previous_cycle]
+        # Watched only by the steps that declare they read the previous cycle (analysis.report.previous_cycle),
+        # whose reads are checked against that declaration: the others may run while it is being rebuilt.
+        watched_previous = [config.report_path().parent / config.previous_cycle,
+                            config.processed_path().parent / config.previous_cycle] if config.previous_cycle else []
         previous: dict[str, StepRecord] = {}
         records_file = records_path(interim, config.cycle, target)
         if enabled and records_file.is_file():
@@ -376,8 +381,10 @@ class CycleSteps:
         common = {"version": REUSE_VERSION, "config": sha256_file(config_path), "code": code_fingerprint(),
                   "environment": environment}
         return cls(build=Locator(build_dir), published=Locator(target), roots=tuple(sorted(roots)),
-                   excluded=excluded, watched=tuple(watched),
+                   excluded=excluded, watched=tuple(watched), watched_previous=tuple(watched_previous),
                    output_folders=(build_dir, config.processed_path(), interim, review / config.cycle),
+                   # Written by other runs, never by a step: the caches, step records and other cycles' reviews.
+                   not_outputs=(embedding_cache, interim / "reuse", review), own_review=review / config.cycle,
                    embedding_cache=embedding_cache, previous=previous, enabled=enabled, common=common, order=tuple(order))
 
     def base(self, step: str, **facts: Any) -> dict[str, Any]:
@@ -405,15 +412,23 @@ class CycleSteps:
 
     def before(self) -> dict[str, tuple[int, int]]:
         """Snapshot of every folder a step may write to, taken just before it runs."""
-        return snapshot(self.output_folders, excluded=(self.embedding_cache,))
+        # Another cycle built at the same time writes beside this one (its review sheets, its step records,
+        # the shared embedding cache): those files are left out, so they never become this step's outputs.
+        found = snapshot(self.output_folders, excluded=self.not_outputs)
+        found.update(snapshot([self.own_review]))
+        return found
 
     def after(self, step: str, base: Mapping[str, Any], before: Mapping[str, tuple[int, int]],
-              entries: Iterable[tuple[str, str]]) -> None:
-        """Record a step that has just run: its outputs (by the snapshots) and what it read, as it is now."""
+              entries: Iterable[tuple[str, str]], *, reads_previous: bool = True) -> None:
+        """Record a step that has just run: its outputs (by the snapshots) and what it read, as it is now.
+
+        ``reads_previous``: the step declared that it reads the previous cycle, whose folders it then watches.
+        """
         written = changed_files(before, self.before())
         reads, listed = observed_dependencies(entries, written=written, locator=self.build, keep=self.keep)
         outputs = {self.build.token(p): sha256_file(Path(p)) for p in written if Path(p).is_file()}
-        record = StepRecord("", tuple(reads), tuple(listed), tuple(self.build.token(p) for p in self.watched),
+        watched = [*self.watched, *(self.watched_previous if reads_previous else ())]
+        record = StepRecord("", tuple(reads), tuple(listed), tuple(self.build.token(p) for p in watched),
                             outputs)
         self._done[step] = (base, record, read_state(reads, self.build))
 

@@ -504,6 +504,7 @@ def run_cycle(
     """
     from analysis.core.config import load_config
     from analysis.report import build as report
+    from analysis.report import previous_cycle as previous
     from analysis.themes.book import load_book
 
     config_path = paths.resolve(config_path)
@@ -516,6 +517,7 @@ def run_cycle(
     target.parent.mkdir(parents=True, exist_ok=True)
     build_dir = target.parent / f".build-{config.cycle}-{secrets.token_hex(4)}"
     build_dir.mkdir()
+    previous.mark_building(build_dir, config.cycle)  # a run of the next cycle may be waiting for this one
     started_at = datetime.now(UTC)
     progress(f"Running cycle {config.cycle!r}: {len(sources)} notebook(s), building in {build_dir}")
 
@@ -554,6 +556,9 @@ def run_cycle(
                 parameters = {"config_path": str(config_path), "output_dir": str(build_dir), **extra}
                 base = steps.base(source.stem, notebook=sha256_file(source),
                                   parameters={**parameters, "output_dir": str(target)})
+                reads_previous = previous.notebook_reads_previous_cycle(source)
+                if reads_previous:  # before the reuse check too: that reads the previous cycle's files
+                    previous.wait_for_previous_cycle(config, progress)
                 step_start = time.perf_counter()
                 if steps.reuse(source.stem, base):
                     seconds = time.perf_counter() - step_start
@@ -578,7 +583,15 @@ def run_cycle(
                 _clean_executed_notebook(executed, build_dir, target)
                 _relocate_results(build_dir, target)
                 if log_file.is_file():
-                    steps.after(source.stem, base, before, read_log(log_file))
+                    entries = read_log(log_file)
+                    undeclared = [] if reads_previous else previous.undeclared_reads(
+                        entries, previous.previous_cycle_folders(config))
+                    if undeclared:
+                        raise NotebookFailed(
+                            f"notebook {source.name} read the previous cycle's {_relative(Path(undeclared[0]))} "
+                            f"without declaring it: add \"analysis\": {{\"reads_previous_cycle\": true}} to its "
+                            f"metadata, so that it waits while another run rebuilds that cycle")
+                    steps.after(source.stem, base, before, entries, reads_previous=reads_previous)
                 # else the kernel recorded nothing (analysis.core.file_reads did not start): what the notebook
                 # read is unknown, so it is not recorded and the next run executes it again.
                 runs.append(NotebookRun(source.stem, source, executed, seconds, extra))
@@ -588,6 +601,7 @@ def run_cycle(
         manifest = build_manifest(config, config_path, runs, output_dir=target, started_at=started_at,
                                   finished_at=datetime.now(UTC), numerics=numerics, stages=stages, lock=lock)
         write_manifest(manifest)  # before the export too: kept for debugging if the export fails
+        previous.wait_for_previous_cycle(config, progress)  # the summary compares with the previous cycle
         export_base = steps.base("html_export", self_contained=self_contained,
                                  manifest=reuse_steps.stable_manifest(manifest))
         exported = not steps.reuse("html_export", export_base)
@@ -611,6 +625,7 @@ def run_cycle(
             f"This folder is an incomplete build of cycle {config.cycle!r}; it was not published.\n\n{exc}\n",
             encoding="utf-8")
         raise
+    previous.unmark_building(build_dir)
     _swap_into_place(build_dir, target)
     reuse_steps.write_records(reuse_steps.records_path(config.interim_path(), config.cycle, target), records)
     progress(f"Report ready: {target / 'index.html'}")

@@ -489,6 +489,57 @@ def embed_texts(
     first_row = np.unique(codes, return_index=True)[1]
 
     folder = Path(cache_dir) / loaded.cache_key if cache_dir is not None else None
+    with _encoding_turn(folder):
+        matrix, n_cached, todo = _lookup_and_encode(
+            texts, unique_keys, first_row, folder, loaded, batch_size=batch_size, encode=encode,
+            chunk_size=chunk_size)
+    if matrix is None:
+        out = np.zeros((0, loaded.dimension), np.float32)
+    else:
+        out = matrix[codes]
+        del matrix
+        # Re-normalise: cached float32 rows stay unit length to rounding, this keeps it exact for cosine use.
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        out /= np.where(norms > 0, norms, 1.0)
+    stats = EmbeddingStats(
+        n_texts=len(texts), n_unique=len(unique_keys), n_cached=n_cached, n_embedded=len(todo),
+        seconds=time.perf_counter() - start, model_sha256=loaded.sha256,
+    )
+    return out.astype(np.float32, copy=False), stats
+
+
+@contextlib.contextmanager
+def _encoding_turn(folder: Path | None) -> Iterator[None]:
+    """One run at a time looks up and fills a cache folder (an exclusive lock on ``<folder>.lock``).
+
+    Two cycles built at the same time (``python -m analysis run OLD.yaml NEW.yaml``) share the
+    texts of the older cycle. Taking turns, the second run finds the first run's vectors in the
+    cache instead of encoding them again, and the two encoders never compete for the same cores
+    (two torch encoders on two cores run at a quarter of the speed each). The vectors do not depend
+    on who encoded them (:func:`encode_fixed_shape`). Where ``fcntl`` is missing (Windows) there is
+    no lock: runs may then encode the same texts twice, never differently.
+    """
+    if folder is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f"{folder.name}.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lookup_and_encode(texts: list[str], unique_keys: list[str], first_row: np.ndarray, folder: Path | None,
+                       loaded: LoadedModel, *, batch_size: int, encode: Callable[[list[str]], np.ndarray] | None,
+                       chunk_size: int) -> tuple[np.ndarray | None, int, np.ndarray]:
+    """Vectors of ``unique_keys`` from the cache, the rest encoded (and cached chunk by chunk)."""
     index = _read_index(folder) if folder is not None else None
     matrix: np.ndarray | None = None
     done = np.zeros(len(unique_keys), dtype=bool)
@@ -522,19 +573,7 @@ def embed_texts(
                     index = _append_cache(folder, index, [unique_keys[i] for i in part], new)
                 if tick is not None and encode is not None:
                     tick(len(part))
-    if matrix is None:
-        out = np.zeros((0, loaded.dimension), np.float32)
-    else:
-        out = matrix[codes]
-        del matrix
-        # Re-normalise: cached float32 rows stay unit length to rounding, this keeps it exact for cosine use.
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        out /= np.where(norms > 0, norms, 1.0)
-    stats = EmbeddingStats(
-        n_texts=len(texts), n_unique=len(unique_keys), n_cached=n_cached, n_embedded=len(todo),
-        seconds=time.perf_counter() - start, model_sha256=loaded.sha256,
-    )
-    return out.astype(np.float32, copy=False), stats
+    return matrix, n_cached, todo
 
 
 def count_uncached(texts: Sequence[str], model: LoadedModel, cache_dir: str | Path | None) -> int:
