@@ -39,19 +39,11 @@ def _pump(stream: TextIO, label: str, lock: threading.Lock) -> None:
 
 def _build_started(cycle: str, report_parent: Path, child: subprocess.Popen[str]) -> bool:
     """Whether ``child`` has marked its build folder of ``cycle`` (or has already stopped)."""
-    import json
-
-    from analysis.report.previous_cycle import BUILD_MARKER
+    from analysis.report.previous_cycle import marker_of
 
     if child.poll() is not None:
         return True
-    for marker in report_parent.glob(f".build-{cycle}-*/{BUILD_MARKER}"):
-        try:
-            if json.loads(marker.read_text(encoding="utf-8")).get("pid") == child.pid:
-                return True
-        except (OSError, ValueError):
-            continue
-    return False
+    return any((marker_of(build) or (None,))[0] == child.pid for build in report_parent.glob(f".build-{cycle}-*"))
 
 
 def run_cycles_together(configs: list[Path], *, notebooks: list[str] | None = None, self_contained: bool = False,
@@ -79,8 +71,6 @@ def run_cycles_together(configs: list[Path], *, notebooks: list[str] | None = No
     try:
         for path, config in zip(configs, loaded, strict=True):
             earlier = children.get(config.previous_cycle or "")
-            if config.previous_cycle in not_started:
-                earlier = None
             if earlier is not None:
                 while not _build_started(config.previous_cycle, config.report_path().parent, earlier):
                     time.sleep(0.1)

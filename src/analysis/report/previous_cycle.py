@@ -62,17 +62,22 @@ def _process_alive(pid: int) -> bool:
         return False
 
 
+def marker_of(build_dir: Path) -> tuple[int, str] | None:
+    """The process id and host in ``build_dir``'s marker; None without one (an older run's folder) or half-written."""
+    try:
+        marker = json.loads((build_dir / BUILD_MARKER).read_text(encoding="utf-8"))
+        return int(marker["pid"]), str(marker["host"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def build_in_progress(build_dir: Path) -> bool:
     """Whether ``build_dir`` is being built now: its marker names a live process on this machine, and it has not failed."""
     if (build_dir / "RUN_FAILED.txt").exists():
         return False
-    try:
-        marker = json.loads((build_dir / BUILD_MARKER).read_text(encoding="utf-8"))
-        pid, host = int(marker["pid"]), str(marker["host"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return False  # no marker (an older run's folder) or a half-written one: not a build to wait for
+    marker = marker_of(build_dir)
     # A process on another machine (a shared drive) cannot be checked: not waited for.
-    return host == socket.gethostname() and _process_alive(pid)
+    return marker is not None and marker[1] == socket.gethostname() and _process_alive(marker[0])
 
 
 def builds_in_progress(report_parent: Path, cycle: str) -> list[Path]:

@@ -50,6 +50,7 @@ from typing import Any
 
 from analysis.core import paths
 from analysis.core.hashing import folder_sha256, sha256_file
+from analysis.report.previous_cycle import BUILD_MARKER, previous_cycle_folders
 
 #: Bumped when the meaning of a key changes, so that older records are never trusted.
 REUSE_VERSION = 1
@@ -65,7 +66,7 @@ THREAD_VARIABLES: tuple[str, ...] = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPEN
 
 #: Files the runner itself writes into the report folder (never a step's input or output).
 RUNNER_FILES: tuple[str, ...] = (f"{REPORT_TOKEN}/manifest.json", f"{REPORT_TOKEN}/RUN_FAILED.txt",
-                                 f"{REPORT_TOKEN}/BUILDING.json")
+                                 f"{REPORT_TOKEN}/{BUILD_MARKER}")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -361,8 +362,7 @@ class CycleSteps:
         watched = [config.processed_path()]
         # Watched only by the steps that declare they read the previous cycle (analysis.report.previous_cycle),
         # whose reads are checked against that declaration: the others may run while it is being rebuilt.
-        watched_previous = [config.report_path().parent / config.previous_cycle,
-                            config.processed_path().parent / config.previous_cycle] if config.previous_cycle else []
+        watched_previous = previous_cycle_folders(config)
         previous: dict[str, StepRecord] = {}
         records_file = records_path(interim, config.cycle, target)
         if enabled and records_file.is_file():
