@@ -31,7 +31,7 @@ setup: $(STAMP) ## Create .venv and install exactly requirements/lock.txt (torch
 
 lock: $(STAMP) ## Refresh requirements/lock.txt from pyproject.toml's ranges (keeps pins still allowed; LOCK_UPGRADE=1 takes the newest)
 	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --extra dev \
-		--all-build-deps --allow-unsafe --strip-extras --no-emit-find-links --no-emit-index-url \
+		--all-build-deps --allow-unsafe --no-emit-find-links --no-emit-index-url \
 		$(if $(LOCK_UPGRADE),--upgrade) --output-file $(LOCK) pyproject.toml
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_lock.py
 
